@@ -1,0 +1,44 @@
+# Sesame's two commands:
+#   make run    set up what this machine lacks, build, and serve on http://127.0.0.1:3000
+#   make test   set up, build, and run every test (Rust and browser)
+# Repeat runs only redo what changed.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+.PHONY: run test build frontend server setup-build setup-test test-rust test-e2e fmt lint clean
+
+run: setup-build build
+	./target/release/sesame
+
+test: setup-test build test-rust test-e2e
+
+build: frontend server
+
+setup-build:
+	@scripts/setup.sh build
+
+setup-test:
+	@scripts/setup.sh test
+
+frontend:
+	@scripts/build-frontend.sh
+
+server:
+	cargo build --release -p server
+
+# Same profile as the server binary, so tests reuse its compiled dependencies.
+test-rust:
+	cargo test --release -p app -p server
+
+test-e2e:
+	cd end2end && npx playwright test
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --release -p server --all-targets -- -D warnings
+
+clean:
+	rm -rf target/site target/wasm-bindgen

@@ -1,0 +1,135 @@
+//! Logging in: the form at `/login` and `POST /api/login`.
+//!
+//! The flow: look the user up, verify the password (a dummy hash stands in for unknown
+//! users, so both failures cost the same and read the same), then start a brand-new
+//! session for them and send them to `next` (a local path) or to their account.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{rules::Password, Auth};
+use crate::{
+    components::{go_on_success, Field, FormAlert},
+    error::AppError,
+};
+
+/// Signs in with a username and password. Answers the path to go to next.
+///
+/// Endpoint: `POST /api/login`, form-encoded fields `username`, `password` and optional `next`.
+#[server(endpoint = "login", prefix = "/api")]
+pub async fn login(
+    #[server(default)] username: String,
+    #[server(default)] password: Password,
+    #[server(default)] next: Option<String>,
+) -> Result<String, AppError> {
+    use super::{session::AuthSession, users};
+    use crate::{error::FieldErrors, form_post, next::after_sign_in, state::AppState};
+
+    let state = AppState::current()?;
+    let username = username.trim().to_owned();
+
+    let fields = FieldErrors {
+        username: username
+            .is_empty()
+            .then(|| "Enter your username.".to_owned()),
+        password: password
+            .expose()
+            .is_empty()
+            .then(|| "Enter your password.".to_owned()),
+        ..FieldErrors::default()
+    };
+    if !fields.is_empty() {
+        return Err(AppError::Invalid { fields, username });
+    }
+
+    let user = users::find_by_username(&state.db, &username).await?;
+    let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
+    let verified = state.passwords.verify(password, stored_hash).await?;
+
+    let Some(user) = user.filter(|_| verified) else {
+        tracing::info!(known_user = false, "login failed");
+        return Err(AppError::WrongCredentials { username });
+    };
+
+    AuthSession::current().await?.begin(user.id).await?;
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    tracing::info!(user_id = %user.id, "signed in");
+
+    let target = after_sign_in(next.as_deref()).to_owned();
+    form_post::see_other(&target);
+    Ok(target)
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<Login>::new();
+    go_on_success(action);
+
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let signup_href = move || match query.read().get("next") {
+        Some(next) => format!(
+            "/signup?next={}",
+            form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        ),
+        None => "/signup".to_owned(),
+    };
+
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let entered = Signal::derive(move || {
+        error
+            .get()
+            .and_then(|err| err.entered_username().map(str::to_owned))
+            .unwrap_or_default()
+    });
+
+    view! {
+        <Title text="Log in · Sesame"/>
+        <section class="card">
+            <h1>"Log in"</h1>
+            <AlreadySignedIn/>
+            <ActionForm action=action attr:class="form">
+                <FormAlert error/>
+                <input type="hidden" name="next" value=next/>
+                <Field
+                    label="Username"
+                    name="username"
+                    autocomplete="username"
+                    value=entered
+                    error=Signal::derive(move || error.get().and_then(|e| e.field(|f| &f.username)))
+                />
+                <Field
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    autocomplete="current-password"
+                    error=Signal::derive(move || error.get().and_then(|e| e.field(|f| &f.password)))
+                />
+                <button type="submit" class="primary" disabled=move || action.pending().get()>
+                    "Log in"
+                </button>
+            </ActionForm>
+            <p class="aside">"New to Sesame? " <a href=signup_href>"Create an account"</a></p>
+        </section>
+    }
+}
+
+/// A note for someone who opens the login page while signed in: logging in again
+/// switches to the other account (on a new session).
+#[component]
+fn AlreadySignedIn() -> impl IntoView {
+    let auth = Auth::get();
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                auth.user.await.ok().flatten().map(|user| view! {
+                    <p class="note">
+                        "You are signed in as " <strong>{user.username}</strong>
+                        ". Logging in here switches accounts."
+                    </p>
+                })
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,140 @@
+//! Password hashing with Argon2id, off the async runtime and bounded in parallelism.
+//!
+//! Hashing is deliberately slow (tens of milliseconds of CPU and 19 MiB of memory each), so
+//! it runs on the blocking pool, and a semaphore keeps a burst of logins from using more
+//! threads than there are cores: page loads of signed-in users stay responsive.
+
+use std::sync::Arc;
+
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Algorithm, Argon2, Params, Version,
+};
+use tokio::sync::Semaphore;
+
+use crate::{auth::rules::Password, error::AppError};
+
+/// OWASP's minimum for Argon2id: 19 MiB of memory, 2 passes, 1 lane.
+const MEMORY_KIB: u32 = 19 * 1024;
+const PASSES: u32 = 2;
+const LANES: u32 = 1;
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(MEMORY_KIB, PASSES, LANES, None)
+        .expect("the Argon2 parameters are constants within the allowed range");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes and verifies passwords; clone it freely.
+#[derive(Clone)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+    /// Verified against when the username is unknown, so that an unknown user costs the
+    /// server the same work as a known one and timing does not reveal which usernames exist.
+    dummy_hash: Arc<str>,
+}
+
+impl Passwords {
+    /// `parallel` hashes at most run at once. Blocks for one hash (the dummy) while starting.
+    pub fn new(parallel: usize) -> Self {
+        let dummy = Password::new(format!("dummy-{}", uuid::Uuid::new_v4()));
+        let dummy_hash = hash_now(&dummy).expect("hashing a fixed-size dummy password cannot fail");
+
+        Self {
+            permits: Arc::new(Semaphore::new(parallel.max(1))),
+            dummy_hash: dummy_hash.into(),
+        }
+    }
+
+    /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) with a fresh random salt.
+    pub async fn hash(&self, password: Password) -> Result<String, AppError> {
+        self.run(move || hash_now(&password)).await?
+    }
+
+    /// Whether `password` matches `stored`. With no stored hash (unknown user) it does the
+    /// same work against the dummy hash and answers `false`.
+    pub async fn verify(
+        &self,
+        password: Password,
+        stored: Option<String>,
+    ) -> Result<bool, AppError> {
+        let known = stored.is_some();
+        let stored = stored.unwrap_or_else(|| self.dummy_hash.to_string());
+
+        let matches = self.run(move || verify_now(&password, &stored)).await?;
+        Ok(known && matches)
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal {})?;
+
+        tokio::task::spawn_blocking(work).await.map_err(|err| {
+            tracing::error!(error = %err, "password hashing task failed");
+            AppError::Internal {}
+        })
+    }
+}
+
+fn hash_now(password: &Password) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.expose().as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|err| {
+            tracing::error!(error = %err, "password hashing failed");
+            AppError::Internal {}
+        })
+}
+
+fn verify_now(password: &Password, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => argon2()
+            .verify_password(password.expose().as_bytes(), &parsed)
+            .is_ok(),
+        Err(err) => {
+            tracing::error!(error = %err, "a stored password hash cannot be parsed");
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_own_password_only() {
+        let passwords = Passwords::new(2);
+        let hash = passwords
+            .hash(Password::new("correct-horse-1"))
+            .await
+            .expect("hashes");
+
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(passwords
+            .verify(Password::new("correct-horse-1"), Some(hash.clone()))
+            .await
+            .expect("runs"));
+        assert!(!passwords
+            .verify(Password::new("correct-horse-2"), Some(hash))
+            .await
+            .expect("runs"));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_never_verifies_even_with_the_dummy_password() {
+        let passwords = Passwords::new(1);
+
+        assert!(!passwords
+            .verify(Password::new("anything"), None)
+            .await
+            .expect("runs"));
+    }
+}

@@ -1,0 +1,143 @@
+//! What makes a username or a password acceptable, with the message a user sees when not.
+//!
+//! Shared by both sides so that the rules live in one place; the server always re-checks.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldErrors;
+
+pub const USERNAME_MIN_CHARS: usize = 3;
+pub const USERNAME_MAX_CHARS: usize = 32;
+/// The ASVS floor; the server can be configured to ask for more, never for less.
+pub const PASSWORD_MIN_CHARS: usize = 12;
+/// Long enough for any passphrase, short enough that hashing it costs nothing extra.
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+/// A password as it travels from a form to the hasher.
+///
+/// Its `Debug` never shows the value, so neither a log line nor a panic message can leak it.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// Checks a username's shape; says what is wrong in words a user understands.
+pub fn check_username(username: &str) -> Result<(), String> {
+    let chars = username.chars().count();
+    if username.is_empty() {
+        return Err("Enter a username.".into());
+    }
+    if chars < USERNAME_MIN_CHARS {
+        return Err(format!("Use at least {USERNAME_MIN_CHARS} characters."));
+    }
+    if chars > USERNAME_MAX_CHARS {
+        return Err(format!("Use at most {USERNAME_MAX_CHARS} characters."));
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if !username.chars().all(allowed) {
+        return Err("Use only letters a–z, digits, dots, dashes and underscores.".into());
+    }
+    if !username.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err("Start with a letter or a digit.".into());
+    }
+    Ok(())
+}
+
+/// Checks a new password's length; any characters are allowed, spaces included.
+pub fn check_new_password(password: &Password, min_chars: usize) -> Result<(), String> {
+    let chars = password.expose().chars().count();
+    if chars == 0 {
+        return Err("Enter a password.".into());
+    }
+    if chars < min_chars {
+        return Err(format!(
+            "Use at least {min_chars} characters ({chars} so far)."
+        ));
+    }
+    if chars > PASSWORD_MAX_CHARS {
+        return Err(format!("Use at most {PASSWORD_MAX_CHARS} characters."));
+    }
+    Ok(())
+}
+
+/// All the sign-up form's field checks at once, so the user sees every problem together.
+pub fn check_sign_up(
+    username: &str,
+    password: &Password,
+    confirmation: &Password,
+    min_password_chars: usize,
+) -> FieldErrors {
+    let password_confirm = (password.expose() != confirmation.expose())
+        .then(|| "The two passwords do not match.".to_string());
+
+    FieldErrors {
+        username: check_username(username).err(),
+        password: check_new_password(password, min_password_chars).err(),
+        password_confirm,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_the_documented_shape() {
+        assert!(check_username("alice").is_ok());
+        assert!(check_username("a.l-i_c3").is_ok());
+        assert!(check_username("").is_err());
+        assert!(check_username("al").is_err());
+        assert!(check_username(&"a".repeat(33)).is_err());
+        assert!(check_username("alice smith").is_err());
+        assert!(check_username("älice").is_err());
+        assert!(check_username("_alice").is_err());
+        assert!(check_username("alice\0").is_err());
+    }
+
+    #[test]
+    fn password_length_counts_characters_not_bytes() {
+        let twelve_accented = Password::new("é".repeat(12));
+
+        assert!(check_new_password(&twelve_accented, 12).is_ok());
+        assert!(check_new_password(&Password::new("short"), 12).is_err());
+        assert!(check_new_password(&Password::new("x".repeat(129)), 12).is_err());
+        assert!(check_new_password(&Password::new("with spaces is fine"), 12).is_ok());
+    }
+
+    #[test]
+    fn a_mismatched_confirmation_is_reported_on_its_own_field() {
+        let errors = check_sign_up(
+            "alice",
+            &Password::new("correct-horse-1"),
+            &Password::new("correct-horse-2"),
+            12,
+        );
+
+        assert!(errors.username.is_none() && errors.password.is_none());
+        assert!(errors.password_confirm.is_some());
+    }
+
+    #[test]
+    fn passwords_never_show_in_debug_output() {
+        let shown = format!("{:?}", Password::new("hunter2-hunter2"));
+
+        assert!(!shown.contains("hunter2"));
+    }
+}

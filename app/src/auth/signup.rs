@@ -1,0 +1,138 @@
+//! Signing up: the form at `/signup` and `POST /api/signup`. A new account is signed in
+//! straight away, on a brand-new session.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::rules::Password;
+use crate::{
+    components::{go_on_success, Field, FormAlert},
+    error::AppError,
+};
+
+/// Creates an account and signs it in. Answers the path to go to next.
+///
+/// Endpoint: `POST /api/signup`, form-encoded fields `username`, `password`,
+/// `password_confirm` and optional `next`.
+#[server(endpoint = "signup", prefix = "/api")]
+pub async fn signup(
+    #[server(default)] username: String,
+    #[server(default)] password: Password,
+    #[server(default)] password_confirm: Password,
+    #[server(default)] next: Option<String>,
+) -> Result<String, AppError> {
+    use super::{rules::check_sign_up, session::AuthSession, users};
+    use crate::{error::FieldErrors, form_post, next::after_sign_in, state::AppState};
+
+    let state = AppState::current()?;
+    let username = username.trim().to_owned();
+
+    let fields = check_sign_up(
+        &username,
+        &password,
+        &password_confirm,
+        state.min_password_chars,
+    );
+    if !fields.is_empty() {
+        return Err(AppError::Invalid { fields, username });
+    }
+
+    let taken = |username: String| AppError::Invalid {
+        fields: FieldErrors {
+            username: Some("That username is taken. Try another one.".to_owned()),
+            ..FieldErrors::default()
+        },
+        username,
+    };
+    // Checked before hashing to spare the work; the unique index has the final word below.
+    if users::find_by_username(&state.db, &username)
+        .await?
+        .is_some()
+    {
+        return Err(taken(username));
+    }
+
+    let hash = state.passwords.hash(password).await?;
+    let user_id = match users::create(&state.db, &username, &hash).await? {
+        users::Created::Yes(id) => id,
+        users::Created::UsernameTaken => return Err(taken(username)),
+    };
+
+    AuthSession::current().await?.begin(user_id).await?;
+    tracing::Span::current().record("user_id", tracing::field::display(user_id));
+    tracing::info!(%user_id, "signed up");
+
+    let target = after_sign_in(next.as_deref()).to_owned();
+    form_post::see_other(&target);
+    Ok(target)
+}
+
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let action = ServerAction::<Signup>::new();
+    go_on_success(action);
+
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let field = move |pick: fn(&crate::error::FieldErrors) -> &Option<String>| {
+        Signal::derive(move || error.get().and_then(|e| e.field(pick)))
+    };
+    let entered = Signal::derive(move || {
+        error
+            .get()
+            .and_then(|err| err.entered_username().map(str::to_owned))
+            .unwrap_or_default()
+    });
+
+    view! {
+        <Title text="Sign up · Sesame"/>
+        <section class="card">
+            <h1>"Create your account"</h1>
+            <ActionForm action=action attr:class="form">
+                <FormAlert error/>
+                <input type="hidden" name="next" value=next/>
+                <Field
+                    label="Username"
+                    name="username"
+                    autocomplete="username"
+                    hint="3 to 32 letters, digits, dots, dashes or underscores."
+                    value=entered
+                    error=field(|f| &f.username)
+                />
+                <Field
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint=PASSWORD_HINT
+                    error=field(|f| &f.password)
+                />
+                <Field
+                    label="Confirm password"
+                    name="password_confirm"
+                    kind="password"
+                    autocomplete="new-password"
+                    error=field(|f| &f.password_confirm)
+                />
+                <button type="submit" class="primary" disabled=move || action.pending().get()>
+                    "Sign up"
+                </button>
+            </ActionForm>
+            <p class="aside">"Already have an account? " <a href="/login">"Log in"</a></p>
+        </section>
+    }
+}
+
+/// Keep in step with `PASSWORD_MIN_CHARS` (the test below checks).
+const PASSWORD_HINT: &str = "At least 12 characters; spaces and any symbols are welcome.";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_hint_states_the_minimum_length() {
+        assert!(super::PASSWORD_HINT.contains(&crate::auth::rules::PASSWORD_MIN_CHARS.to_string()));
+    }
+}

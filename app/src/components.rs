@@ -1,0 +1,81 @@
+//! Small building blocks shared by the forms.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_navigate;
+
+use crate::{auth::Auth, error::AppError};
+
+/// A labelled input with its error message announced next to it.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    autocomplete: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    /// Shown under the label before any error, e.g. the rules for a new password.
+    #[prop(optional)]
+    hint: Option<&'static str>,
+    #[prop(into, optional)] value: Signal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let error_id = format!("{name}-error");
+    let hint_id = format!("{name}-hint");
+    let described_by = {
+        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
+        move || match (error.get().is_some(), hint.is_some()) {
+            (true, true) => Some(format!("{error_id} {hint_id}")),
+            (true, false) => Some(error_id.clone()),
+            (false, true) => Some(hint_id.clone()),
+            (false, false) => None,
+        }
+    };
+
+    view! {
+        <div class="field" class:invalid=move || error.get().is_some()>
+            <label for=name>{label}</label>
+            {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
+            <input
+                id=name
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required
+                value=move || value.get()
+                aria-invalid=move || error.get().map(|_| "true")
+                aria-describedby=described_by
+            />
+            <p class="field-error" id=error_id aria-live="polite">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// The form-wide message: what failed, in one sentence, announced when it appears.
+#[component]
+pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <div class="form-alert" aria-live="assertive">
+            {move || error.get().map(|err| view! { <p class="alert" role="alert">{err.to_string()}</p> })}
+        </div>
+    }
+}
+
+/// With JavaScript on: after `action` succeeds with a target path, refresh who is signed
+/// in and go there. (Without JavaScript the server answers the form post with a redirect.)
+pub fn go_on_success<S>(action: ServerAction<S>)
+where
+    S: ServerFn<Output = String, Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync,
+{
+    let auth = Auth::get();
+    let navigate = use_navigate();
+
+    Effect::new(move |_| {
+        if let Some(Ok(target)) = action.value().get() {
+            auth.changed();
+            navigate(&target, Default::default());
+        }
+    });
+}

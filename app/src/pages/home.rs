@@ -1,0 +1,41 @@
+//! `/`: says whether you are signed in, and where to go from here.
+
+use leptos::{either::EitherOf3, prelude::*};
+use leptos_meta::Title;
+
+use crate::auth::{Auth, ErrorPanel};
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let auth = Auth::get();
+
+    view! {
+        <Title text="Sesame"/>
+        <section class="card">
+            <h1>"Sesame"</h1>
+            <p class="lead">
+                "Sign-in that the server keeps: your session lives on the server, "
+                "so logging out ends it everywhere the cookie might have gone."
+            </p>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match auth.user.await {
+                        Ok(Some(user)) => EitherOf3::A(view! {
+                            <p class="status">
+                                "You are signed in as " <strong>{user.username}</strong> ". "
+                                <a href="/account">"Go to your account"</a>
+                            </p>
+                        }),
+                        Ok(None) => EitherOf3::B(view! {
+                            <p class="status">
+                                "You are not signed in. " <a href="/login">"Log in"</a> " or "
+                                <a href="/signup">"create an account"</a> "."
+                            </p>
+                        }),
+                        Err(error) => EitherOf3::C(view! { <ErrorPanel error/> }),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

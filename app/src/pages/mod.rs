@@ -1,0 +1,5 @@
+//! Pages that are not part of the sign-in flow itself.
+
+pub mod account;
+pub mod home;
+pub mod not_found;

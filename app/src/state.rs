@@ -1,0 +1,40 @@
+//! What server functions need from the running server, handed to them through Leptos context.
+
+use leptos::prelude::use_context;
+use sqlx::AnyPool;
+
+use crate::{auth::password::Passwords, error::AppError};
+
+/// Shared, cheap to clone: every field is a handle.
+#[derive(Clone)]
+pub struct AppState {
+    /// Users (and, by default, sessions) live here: SQLite or PostgreSQL.
+    pub db: AnyPool,
+    pub passwords: Passwords,
+    /// Fewest characters a new password may have (never below the ASVS floor of 12).
+    pub min_password_chars: usize,
+}
+
+impl AppState {
+    /// The state of the server this request runs in.
+    pub fn current() -> Result<Self, AppError> {
+        use_context::<Self>().ok_or_else(|| {
+            tracing::error!("AppState missing from the Leptos context");
+            AppError::Internal {}
+        })
+    }
+}
+
+/// Turns a database error into what the user sees, after logging the cause.
+pub fn db_error(err: sqlx::Error) -> AppError {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            tracing::error!(error = %err, "database unavailable");
+            AppError::Unavailable {}
+        }
+        err => {
+            tracing::error!(error = %err, "database error");
+            AppError::Internal {}
+        }
+    }
+}

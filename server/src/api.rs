@@ -1,0 +1,209 @@
+//! `/api/*`: the server functions, with the HTTP contract that any client can rely on.
+//!
+//! Leptos runs the function; this module decides how the answer looks on the wire:
+//! - the one place where an [`AppError`] becomes a status code (422, 401, 400, 413, 503, 500),
+//!   with a JSON body `{"error": kind, "message": text, ...}`;
+//! - plain form posts (no JavaScript) are answered with "303 See Other" to a local path;
+//! - bodies over [`MAX_BODY_BYTES`] get 413, a known endpoint with the wrong method 405.
+
+use app::error::AppError;
+use axum::{
+    body::{to_bytes, Body},
+    http::{header, HeaderValue, Method, Request, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use leptos::server_fn::{self, error::SERVER_FN_ERROR_HEADER};
+
+/// Where server functions live; each declares `prefix = "/api"` and a fixed endpoint name.
+pub const API_PREFIX: &str = "/api/";
+
+/// Largest request body a server function accepts; our forms are a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What an error answer says: the HTTP status for each kind of [`AppError`].
+pub fn status_for(error: &AppError) -> StatusCode {
+    match error {
+        AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::WrongCredentials { .. } | AppError::SignInRequired {} => StatusCode::UNAUTHORIZED,
+        AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+        AppError::PayloadTooLarge {} => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::Unavailable {} => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal {} => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// An error answer as JSON, with the human message next to the machine-readable kind.
+pub fn error_response(error: &AppError) -> Response {
+    let mut body = serde_json::to_value(error).unwrap_or_default();
+    if let Some(object) = body.as_object_mut() {
+        object.insert("message".into(), error.to_string().into());
+    }
+    (status_for(error), axum::Json(body)).into_response()
+}
+
+/// Middleware around every `/api/` request (Leptos routes each server function itself).
+pub async fn contract(request: Request<Body>, next: Next) -> Response {
+    if !request.uri().path().starts_with(API_PREFIX) {
+        return next.run(request).await;
+    }
+    if let Some(refusal) = refuse_unknown(request.uri().path(), request.method()) {
+        return refusal;
+    }
+    if declared_length(&request).is_some_and(|length| length > MAX_BODY_BYTES) {
+        return error_response(&AppError::PayloadTooLarge {});
+    }
+
+    // Read the (small) body here, so that an oversized one is a clear 413 rather than a
+    // failure deep inside the server-function machinery.
+    let (parts, body) = request.into_parts();
+    let Ok(body) = to_bytes(body, MAX_BODY_BYTES).await else {
+        return error_response(&AppError::PayloadTooLarge {});
+    };
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+
+    finish(response).await
+}
+
+fn declared_length(request: &Request<Body>) -> Option<usize> {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// 404 for a path that is no server function, 405 for one called with the wrong method.
+fn refuse_unknown(path: &str, method: &Method) -> Option<Response> {
+    let methods: Vec<Method> = server_fn::axum::server_fn_paths()
+        .filter(|(known, _)| *known == path)
+        .map(|(_, method)| method)
+        .collect();
+
+    if methods.is_empty() {
+        return Some(
+            error_response(&AppError::bad_request(format!(
+                "There is no endpoint at {path}."
+            )))
+            .map_status(StatusCode::NOT_FOUND),
+        );
+    }
+    if methods.contains(method) {
+        return None;
+    }
+    let allow = methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = format!("{path} accepts {allow} only.");
+    let mut response =
+        error_response(&AppError::bad_request(message)).map_status(StatusCode::METHOD_NOT_ALLOWED);
+    if let Ok(allow) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    Some(response)
+}
+
+/// Rewrites what Leptos answered into the documented contract.
+async fn finish(response: Response) -> Response {
+    if response.status().is_redirection() {
+        return see_other_locally(response);
+    }
+    if response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return rewrite_error(response).await;
+    }
+    response
+}
+
+/// Form posts are redirected with 303 (the browser then GETs the next page), and only to
+/// a path on this site: Leptos sends a failed form back to its `Referer`, which a foreign
+/// page could set.
+fn see_other_locally(mut response: Response) -> Response {
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .map(local_part);
+
+    match location.and_then(|location| HeaderValue::from_str(&location).ok()) {
+        Some(location) => {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        None => {
+            response
+                .headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_static("/"));
+        }
+    }
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response
+}
+
+/// `http://host/login?x` → `/login?x`; a relative location is kept if it is local.
+fn local_part(location: &str) -> String {
+    let base = url::Url::parse("http://local.invalid/").expect("a constant, valid URL");
+    match base.join(location) {
+        Ok(url) => match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        },
+        Err(_) => "/".to_owned(),
+    }
+}
+
+/// Leptos answers every server-function error with 500; give each its real status.
+async fn rewrite_error(response: Response) -> Response {
+    let body = to_bytes(response.into_body(), MAX_BODY_BYTES)
+        .await
+        .unwrap_or_default();
+    let error = serde_json::from_slice::<AppError>(&body).unwrap_or_else(|err| {
+        tracing::error!(error = %err, "a server function failed with an unreadable error");
+        AppError::Internal {}
+    });
+    if matches!(error, AppError::BadRequest { .. }) {
+        tracing::info!(%error, "bad request");
+    }
+    error_response(&error)
+}
+
+trait MapStatus {
+    fn map_status(self, status: StatusCode) -> Self;
+}
+
+impl MapStatus for Response {
+    fn map_status(mut self, status: StatusCode) -> Self {
+        *self.status_mut() = status;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_locations_become_local_paths() {
+        assert_eq!(
+            local_part("http://127.0.0.1:3000/login?next=%2Faccount"),
+            "/login?next=%2Faccount"
+        );
+        assert_eq!(local_part("https://evil.example/x"), "/x");
+        assert_eq!(local_part("//evil.example/x"), "/x");
+        assert_eq!(local_part("/account"), "/account");
+    }
+
+    #[test]
+    fn every_error_kind_has_a_client_or_server_status() {
+        assert_eq!(
+            status_for(&AppError::WrongCredentials {
+                username: String::new()
+            }),
+            401
+        );
+        assert_eq!(status_for(&AppError::bad_request("x")), 400);
+        assert_eq!(status_for(&AppError::Unavailable {}), 503);
+    }
+}

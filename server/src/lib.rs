@@ -1,0 +1,17 @@
+//! Sesame's server, as a library so that tests can start the real thing on port 0.
+//!
+//! - [`config`]: settings from the environment;
+//! - [`startup`]: how the pieces are put together;
+//! - [`session_store`]: where session records live (hashed ids, user index);
+//! - [`cookie_policy`]: the session cookie's name and attributes;
+//! - [`api`]: the HTTP contract of `/api/*` (status codes, redirects, limits).
+
+pub mod api;
+pub mod config;
+pub mod cookie_policy;
+pub mod db;
+pub mod session_store;
+pub mod startup;
+pub mod telemetry;
+
+pub use startup::Server;

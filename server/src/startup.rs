@@ -1,0 +1,151 @@
+//! Assembles the server: database, session layer, routes, and the listening socket.
+
+use std::{net::SocketAddr, path::Path, time::Duration};
+
+use anyhow::Context;
+use app::{auth::password::Passwords, shell, state::AppState, App};
+use axum::{
+    extract::{FromRef, State},
+    http::StatusCode,
+    middleware,
+    routing::get,
+    Router,
+};
+use leptos::prelude::{provide_context, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::{ServeDir, ServeFile},
+    trace::TraceLayer,
+};
+use tower_sessions_core::ExpiredDeletion;
+
+use crate::{api, config::Settings, cookie_policy, db, session_store::SqlSessionStore, telemetry};
+
+/// How often expired session records are swept from the store.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// The router's state: Leptos' options, and what server functions get through context.
+#[derive(Clone, FromRef)]
+pub struct ServerState {
+    pub leptos: LeptosOptions,
+    pub app: AppState,
+}
+
+/// A server that is accepting connections.
+pub struct Server {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    serving: JoinHandle<std::io::Result<()>>,
+    sweeping: JoinHandle<()>,
+}
+
+impl Server {
+    /// Opens the database (migrating it), binds the socket and starts serving.
+    pub async fn start(settings: Settings) -> anyhow::Result<Self> {
+        let origin = settings.origin()?;
+        let db = db::connect(&settings.database_url).await?;
+        let store = SqlSessionStore::new(db.clone());
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+
+        let app = AppState {
+            db: db.clone(),
+            passwords: Passwords::new(cores),
+            min_password_chars: usize::try_from(settings.password_min_length).unwrap_or(12),
+        };
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let addr = listener.local_addr()?;
+        let leptos = leptos_options(&settings.site_root, addr);
+        let router = router(ServerState { leptos, app }, &settings.site_root)
+            .layer(cookie_policy::session_layer(
+                store.clone(),
+                &origin,
+                settings.session_idle(),
+            ))
+            .layer(middleware::from_fn(cookie_policy::complete_removal_cookie))
+            .layer(middleware::from_fn(cookie_policy::refuse_oversized_cookies))
+            .layer(middleware::from_fn(api::contract))
+            .layer(TraceLayer::new_for_http().make_span_with(telemetry::RequestSpan))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        let sweeping = tokio::spawn(async move {
+            if let Err(err) = store.continuously_delete_expired(SWEEP_EVERY).await {
+                tracing::error!(error = %err, "expired-session sweeper stopped");
+            }
+        });
+
+        tracing::info!(%addr, %origin, "listening");
+        Ok(Self {
+            addr,
+            stop,
+            serving,
+            sweeping,
+        })
+    }
+
+    /// The bound address (with the real port when started on port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets requests in flight finish, and returns.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.sweeping.abort();
+        self.serving.await.context("the server task panicked")??;
+        Ok(())
+    }
+}
+
+fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("sesame")
+        .site_root(site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}
+
+fn router(state: ServerState, site_root: &Path) -> Router {
+    let routes = generate_route_list(App);
+    let app_state = state.app.clone();
+    let context = move || provide_context(app_state.clone());
+    let leptos = state.leptos.clone();
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(leptos.clone())
+        })
+        .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
+        .route_service(
+            "/favicon.svg",
+            ServeFile::new(site_root.join("favicon.svg")),
+        )
+        .fallback(leptos_axum::render_app_to_stream_with_context(context, {
+            let leptos = state.leptos.clone();
+            move || shell(leptos.clone())
+        }))
+        .with_state(state)
+}
+
+/// 200 when the server can serve requests, 503 when its database cannot be used.
+async fn healthz(State(app): State<AppState>) -> (StatusCode, &'static str) {
+    if db::is_usable(&app.db).await {
+        (StatusCode::OK, "ok\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+    }
+}

@@ -1,0 +1,42 @@
+//! Logging: one span per request (method, route, request id, and the user once known).
+//!
+//! Nothing secret is ever a field: no session id, cookie, password or hash, and the
+//! request's query string stays out of the span.
+
+use axum::http::Request;
+use tower_http::{request_id::RequestId, trace::MakeSpan};
+use tracing::Span;
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber. `filter` is a tracing directive such as `info`.
+pub fn init(filter: &str) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(filter)
+        .map_err(|err| anyhow::anyhow!("SESAME_LOG is not a valid filter ({filter}): {err}"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init()
+        .map_err(|err| anyhow::anyhow!("logging was already set up: {err}"))
+}
+
+/// Makes the span every request runs in; `user_id` is filled in once the session is read.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestSpan;
+
+impl<B> MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, request: &Request<B>) -> Span {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .and_then(|id| id.header_value().to_str().ok())
+            .unwrap_or_default();
+
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.uri().path(),
+            request_id,
+            user_id = tracing::field::Empty,
+        )
+    }
+}

@@ -1,0 +1,113 @@
+//! Malformed requests get a clear 4xx: never a 500, a panic, or a store write.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{session_cookie, TestApp};
+
+async fn message(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.expect("a JSON error");
+    body["message"].as_str().expect("a message").to_owned()
+}
+
+#[tokio::test]
+async fn a_ten_megabyte_body_is_refused_as_too_large() {
+    let app = TestApp::spawn().await;
+    let huge = format!("username=alice&password={}", "a".repeat(10 * 1024 * 1024));
+
+    let response = app
+        .http
+        .post(app.url("/api/login"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(huge)
+        .send()
+        .await
+        .expect("an answer");
+
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(message(response).await, "The request is too large.");
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_a_form_is_a_bad_request() {
+    let app = TestApp::spawn().await;
+
+    let response = app
+        .http
+        .post(app.url("/api/login"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(b"username=\xff\xfe&password=x".to_vec())
+        .send()
+        .await
+        .expect("an answer");
+
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(!message(response).await.is_empty());
+}
+
+#[tokio::test]
+async fn broken_percent_encoding_is_a_client_error() {
+    let app = TestApp::spawn().await;
+
+    for body in [
+        "username=%zz&password=%",
+        "username=%E2%82&password=x",
+        "%%%=&&==",
+    ] {
+        let response = app
+            .http
+            .post(app.url("/api/login"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("an answer");
+
+        assert!(
+            response.status().is_client_error(),
+            "{body:?} got {}",
+            response.status()
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_api_path_is_404_with_a_message() {
+    let app = TestApp::spawn().await;
+
+    let response = app.post_form("/api/nothing-here", None, &[]).await;
+
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(message(response).await.contains("/api/nothing-here"));
+}
+
+#[tokio::test]
+async fn malformed_session_cookies_are_anonymous_and_get_cleared() {
+    let app = TestApp::spawn().await;
+
+    for value in ["AAAA", "%00", "not base64 !", "AAAAAAAAAAAAAAAAAAAAAA"] {
+        let response = app.page("/account", Some(value)).await;
+
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "cookie {value:?}");
+        assert!(
+            session_cookie(&response).is_some_and(|c| c.is_removal()),
+            "cookie {value:?}"
+        );
+    }
+    assert_eq!(app.session_rows().await, 0);
+}
+
+#[tokio::test]
+async fn an_oversized_cookie_header_is_refused_with_431() {
+    let app = TestApp::spawn().await;
+    let huge = "a".repeat(16 * 1024);
+
+    let response = app.page("/account", Some(&huge)).await;
+
+    assert_eq!(
+        response.status(),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+    );
+    assert!(response.text().await.expect("a body").contains("cookie"));
+    assert_eq!(app.session_rows().await, 0);
+}

@@ -1,0 +1,312 @@
+//! Starts the real server on port 0 with a fresh SQLite file, and talks to it over HTTP
+//! like a browser would, keeping the session cookie by hand so tests can look at it.
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use reqwest::{header, redirect, Response, StatusCode};
+use server::{config::Settings, Server};
+use sha2::{Digest, Sha256};
+use sqlx::AnyPool;
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct-horse-1";
+
+/// A running server with its own database directory, removed when dropped.
+pub struct TestApp {
+    pub base: String,
+    pub server: Option<Server>,
+    pub dir: TempDir,
+    extra_args: Vec<String>,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts with extra command-line settings, e.g. `["--public-origin", "https://x.test"]`.
+    pub async fn spawn_with(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let extra_args = extra.iter().map(|s| s.to_string()).collect();
+        let mut app = Self {
+            base: String::new(),
+            server: None,
+            dir,
+            extra_args,
+            http: reqwest::Client::builder()
+                .redirect(redirect::Policy::none())
+                .build()
+                .expect("an HTTP client"),
+        };
+        app.start().await;
+        app
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("sesame.db")
+    }
+
+    fn settings(&self) -> Settings {
+        let url = format!("sqlite://{}", self.db_path().display());
+        let mut args = vec![
+            "sesame".to_string(),
+            "--addr".into(),
+            "127.0.0.1:0".into(),
+            "--database-url".into(),
+            url,
+            "--site-root".into(),
+            site_root().display().to_string(),
+        ];
+        args.extend(self.extra_args.iter().cloned());
+        Settings::try_parse_from(args).expect("valid test settings")
+    }
+
+    async fn start(&mut self) {
+        let server = Server::start(self.settings())
+            .await
+            .expect("the server starts");
+        self.base = format!("http://{}", server.addr());
+        self.server = Some(server);
+    }
+
+    /// Stops the server (as on SIGTERM) and starts a new one on the same database.
+    pub async fn restart(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("the server stops cleanly");
+        }
+        self.start().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A new browser-like visitor with an empty cookie jar.
+    pub fn visitor(&self) -> Visitor<'_> {
+        Visitor {
+            app: self,
+            cookie: None,
+        }
+    }
+
+    pub async fn db(&self) -> AnyPool {
+        sqlx::any::install_default_drivers();
+        AnyPool::connect(&format!("sqlite://{}", self.db_path().display()))
+            .await
+            .expect("the test can open the database")
+    }
+
+    pub async fn session_rows(&self) -> i64 {
+        let db = self.db().await;
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&db)
+            .await
+            .expect("sessions can be counted")
+    }
+
+    /// Whether the store has a record for this cookie value (looked up by its hash).
+    pub async fn has_session_record(&self, cookie_value: &str) -> bool {
+        let Some(hash) = id_hash(cookie_value) else {
+            return false;
+        };
+        let db = self.db().await;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id_hash = $1")
+            .bind(hash)
+            .fetch_one(&db)
+            .await
+            .expect("sessions can be queried");
+        count > 0
+    }
+
+    /// POSTs a form to a server function, as JavaScript would (no redirect expected).
+    pub async fn post_form(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut request = self
+            .http
+            .post(self.url(path))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, format!("sesame={cookie}"));
+        }
+        request
+            .body(encode(fields))
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// GETs a page as a browser would, with an optional raw session cookie value.
+    pub async fn page(&self, path: &str, cookie: Option<&str>) -> Response {
+        let mut request = self
+            .http
+            .get(self.url(path))
+            .header(header::ACCEPT, "text/html");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, format!("sesame={cookie}"));
+        }
+        request.send().await.expect("the server answers")
+    }
+
+    /// Signs up a user and returns the new session's cookie value.
+    pub async fn sign_up(&self, username: &str) -> String {
+        let response = self
+            .post_form(
+                "/api/signup",
+                None,
+                &[
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "sign-up of {username} failed"
+        );
+        session_cookie(&response)
+            .expect("sign-up sets the session cookie")
+            .value
+    }
+
+    /// Whether this raw cookie value is signed in: /account renders instead of redirecting.
+    pub async fn is_signed_in(&self, cookie: &str) -> bool {
+        let response = self.page("/account", Some(cookie)).await;
+        match response.status() {
+            StatusCode::OK => true,
+            StatusCode::SEE_OTHER => false,
+            other => panic!("/account answered {other}"),
+        }
+    }
+}
+
+pub fn site_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site")
+}
+
+pub fn encode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+            format!("{k}={v}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn id_hash(cookie_value: &str) -> Option<Vec<u8>> {
+    let id: tower_sessions::session::Id = cookie_value.parse().ok()?;
+    Some(Sha256::digest(id.0.to_le_bytes()).to_vec())
+}
+
+/// A visitor that keeps the session cookie between requests, like a browser.
+pub struct Visitor<'a> {
+    app: &'a TestApp,
+    pub cookie: Option<String>,
+}
+
+impl Visitor<'_> {
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let response = self
+            .app
+            .post_form(path, self.cookie.as_deref(), fields)
+            .await;
+        self.keep_cookie(&response);
+        response
+    }
+
+    #[allow(dead_code)]
+    pub async fn get(&mut self, path: &str) -> Response {
+        let response = self.app.page(path, self.cookie.as_deref()).await;
+        self.keep_cookie(&response);
+        response
+    }
+
+    pub async fn log_in(&mut self, username: &str, password: &str) -> Response {
+        self.post(
+            "/api/login",
+            &[("username", username), ("password", password)],
+        )
+        .await
+    }
+
+    fn keep_cookie(&mut self, response: &Response) {
+        if let Some(cookie) = session_cookie(response) {
+            self.cookie = (!cookie.is_removal()).then_some(cookie.value);
+        }
+    }
+}
+
+/// The session cookie a response sets, with its attributes as sent.
+#[derive(Debug, Clone)]
+pub struct SetCookie {
+    pub name: String,
+    pub value: String,
+    pub attributes: Vec<(String, Option<String>)>,
+}
+
+impl SetCookie {
+    pub fn attribute(&self, name: &str) -> Option<Option<&str>> {
+        self.attributes
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_deref())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.attribute(name).is_some()
+    }
+
+    pub fn is_removal(&self) -> bool {
+        self.attribute("Max-Age") == Some(Some("0"))
+    }
+}
+
+pub fn set_cookies(response: &Response) -> Vec<SetCookie> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(parse_set_cookie)
+        .collect()
+}
+
+pub fn session_cookie(response: &Response) -> Option<SetCookie> {
+    set_cookies(response)
+        .into_iter()
+        .find(|c| c.name == "sesame" || c.name == "__Host-sesame")
+}
+
+fn parse_set_cookie(header: &str) -> Option<SetCookie> {
+    let mut parts = header.split(';').map(str::trim);
+    let (name, value) = parts.next()?.split_once('=')?;
+    let attributes = parts
+        .map(|part| match part.split_once('=') {
+            Some((key, value)) => (key.to_string(), Some(value.to_string())),
+            None => (part.to_string(), None),
+        })
+        .collect();
+    Some(SetCookie {
+        name: name.into(),
+        value: value.into(),
+        attributes,
+    })
+}
+
+pub fn location(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get(header::LOCATION)?
+        .to_str()
+        .ok()
+        .map(str::to_owned)
+}

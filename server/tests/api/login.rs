@@ -1,0 +1,191 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{session_cookie, TestApp, PASSWORD};
+
+#[tokio::test]
+async fn the_right_password_signs_in_and_lands_on_the_account_page() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+    let mut browser = app.visitor();
+
+    let response = browser.log_in("alice", PASSWORD).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<String>().await.expect("a target"),
+        "/account"
+    );
+    let cookie = browser.cookie.clone().expect("a session cookie");
+    assert!(app.is_signed_in(&cookie).await);
+}
+
+#[tokio::test]
+async fn usernames_match_without_regard_to_case() {
+    let app = TestApp::spawn().await;
+    app.sign_up("Alice").await;
+
+    let response = app.visitor().log_in("aLiCe", PASSWORD).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+
+    let wrong_password = app.visitor().log_in("alice", "not-the-password").await;
+    let unknown_user = app.visitor().log_in("mallory", PASSWORD).await;
+
+    assert_eq!(wrong_password.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown_user.status(), StatusCode::UNAUTHORIZED);
+    assert!(session_cookie(&wrong_password).is_none() && session_cookie(&unknown_user).is_none());
+    let a: Value = wrong_password.json().await.expect("JSON");
+    let b: Value = unknown_user.json().await.expect("JSON");
+    assert_eq!(a["error"], "wrong_credentials");
+    assert_eq!(a["message"], b["message"]);
+    assert_eq!(
+        app.session_rows().await,
+        1,
+        "only the sign-up's session exists"
+    );
+}
+
+#[tokio::test]
+async fn empty_fields_are_reported_on_each_field() {
+    let app = TestApp::spawn().await;
+
+    let response = app
+        .post_form("/api/login", None, &[("username", " "), ("password", "")])
+        .await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["fields"]["username"], "Enter your username.");
+    assert_eq!(body["fields"]["password"], "Enter your password.");
+}
+
+#[tokio::test]
+async fn logging_in_gives_a_new_session_id_and_ends_the_old_one() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+    let mut browser = app.visitor();
+    browser.log_in("alice", PASSWORD).await;
+    let before = browser.cookie.clone().expect("signed in");
+
+    browser.log_in("alice", PASSWORD).await;
+    let after = browser.cookie.clone().expect("signed in again");
+
+    assert_ne!(before, after);
+    assert!(!app.is_signed_in(&before).await);
+    assert!(!app.has_session_record(&before).await);
+    assert!(app.is_signed_in(&after).await);
+}
+
+#[tokio::test]
+async fn a_planted_session_id_is_never_adopted_at_login() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+    let planted = "AAAAAAAAAAAAAAAAAAAAAA"; // well-formed, unknown to the store
+    let mut browser = app.visitor();
+    browser.cookie = Some(planted.to_owned());
+
+    let response = browser.log_in("alice", PASSWORD).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let issued = browser.cookie.clone().expect("a new cookie");
+    assert_ne!(issued, planted);
+    assert!(!app.has_session_record(planted).await);
+    assert!(!app.is_signed_in(planted).await);
+}
+
+#[tokio::test]
+async fn switching_users_carries_nothing_over() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+    app.sign_up("bob").await;
+    let mut browser = app.visitor();
+    browser.log_in("alice", PASSWORD).await;
+    let alices = browser.cookie.clone().expect("alice signed in");
+
+    browser.log_in("bob", PASSWORD).await;
+    let bobs = browser.cookie.clone().expect("bob signed in");
+
+    assert_ne!(alices, bobs);
+    assert!(!app.is_signed_in(&alices).await);
+    let page = app
+        .page("/account", Some(&bobs))
+        .await
+        .text()
+        .await
+        .expect("a page");
+    assert!(page.contains("bob") && !page.contains("alice"));
+}
+
+#[tokio::test]
+async fn a_plain_form_login_redirects_with_303_to_next() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+
+    let response = app
+        .http
+        .post(app.url("/api/login"))
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/login?next=%2Faccount"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(crate::helpers::encode(&[
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("next", "/account?tab=x"),
+        ]))
+        .send()
+        .await
+        .expect("an answer");
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers().get_all("location").iter().count(), 1);
+    assert_eq!(
+        crate::helpers::location(&response).as_deref(),
+        Some("/account?tab=x")
+    );
+    assert!(session_cookie(&response).is_some());
+}
+
+#[tokio::test]
+async fn a_failed_plain_form_login_goes_back_to_the_form_with_the_error() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+
+    let response = app
+        .http
+        .post(app.url("/api/login"))
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/login?next=%2Faccount"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(crate::helpers::encode(&[
+            ("username", "alice"),
+            ("password", "wrong-password"),
+        ]))
+        .send()
+        .await
+        .expect("an answer");
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let back = crate::helpers::location(&response).expect("a location");
+    assert!(
+        back.starts_with("/login?next=%2Faccount&"),
+        "went to {back}"
+    );
+    let page = app
+        .page(&back, None)
+        .await
+        .text()
+        .await
+        .expect("the login page");
+    assert!(page.contains("Wrong username or password."));
+    assert!(
+        page.contains(r#"value="alice""#),
+        "the username is filled in again"
+    );
+}

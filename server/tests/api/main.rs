@@ -1,0 +1,13 @@
+//! Integration tests: the real server on port 0, a real SQLite file, plain HTTP.
+//! One binary, one module per part of the contract.
+
+mod helpers;
+
+mod bad_input;
+mod cookie;
+mod login;
+mod logout;
+mod next;
+mod pages;
+mod restart;
+mod signup;

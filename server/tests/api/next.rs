@@ -1,0 +1,75 @@
+//! `next`: where a login sends the user. Local paths only.
+
+use crate::helpers::{TestApp, PASSWORD};
+
+async fn login_target(app: &TestApp, next: &str) -> String {
+    let response = app
+        .post_form(
+            "/api/login",
+            None,
+            &[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("next", next),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200, "login with next={next:?}");
+    response.json().await.expect("a target")
+}
+
+#[tokio::test]
+async fn a_local_path_with_its_query_is_kept() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+
+    assert_eq!(
+        login_target(&app, "/account?tab=devices").await,
+        "/account?tab=devices"
+    );
+}
+
+#[tokio::test]
+async fn off_site_and_malformed_targets_fall_back_to_the_account_page() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+
+    for next in [
+        "//evil.example",
+        "https://evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "%2F%2Fevil.example",
+        "/account\r\nSet-Cookie: x=y",
+        "/\0",
+        "",
+    ] {
+        assert_eq!(login_target(&app, next).await, "/account", "next={next:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_header_injection_attempt_in_a_form_login_neither_injects_nor_breaks_the_server() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+
+    let response = app
+        .http
+        .post(app.url("/api/login"))
+        .header("Accept", "text/html")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("username=alice&password=correct-horse-1&next=%2Faccount%0D%0ASet-Cookie:%20x=y")
+        .send()
+        .await
+        .expect("an answer");
+
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        crate::helpers::location(&response).as_deref(),
+        Some("/account")
+    );
+    assert!(crate::helpers::set_cookies(&response)
+        .iter()
+        .all(|c| c.name != "x"));
+    assert_eq!(app.page("/", None).await.status(), 200);
+}

@@ -1,0 +1,96 @@
+//! What pages answer, signed in and not.
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn anonymous_account_requests_see_other_to_login_with_next() {
+    let app = TestApp::spawn().await;
+
+    let response = app.page("/account", None).await;
+
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        crate::helpers::location(&response).as_deref(),
+        Some("/login?next=%2Faccount")
+    );
+    let body = response.text().await.expect("a body");
+    assert!(
+        !body.contains("Your account"),
+        "no protected content before the redirect"
+    );
+}
+
+#[tokio::test]
+async fn the_home_page_says_whether_you_are_signed_in() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("alice").await;
+
+    let anonymous = app.page("/", None).await.text().await.expect("a page");
+    let signed_in = app
+        .page("/", Some(&cookie))
+        .await
+        .text()
+        .await
+        .expect("a page");
+
+    assert!(anonymous.contains("You are not signed in"));
+    assert!(anonymous.contains(r#"href="/signup""#) && anonymous.contains(r#"href="/login""#));
+    assert!(signed_in.contains("You are signed in as <strong>alice</strong>"));
+}
+
+#[tokio::test]
+async fn every_page_offers_logout_while_signed_in() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("alice").await;
+
+    for path in ["/", "/login", "/signup", "/account", "/nowhere"] {
+        let page = app
+            .page(path, Some(&cookie))
+            .await
+            .text()
+            .await
+            .expect("a page");
+
+        assert!(
+            page.contains(r#"action="/api/logout""#),
+            "{path} has no logout button"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_account_page_shows_the_username_and_sign_in_time() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("alice").await;
+
+    let page = app
+        .page("/account", Some(&cookie))
+        .await
+        .text()
+        .await
+        .expect("a page");
+
+    assert!(page.contains(r#"data-testid="username">alice<"#));
+    assert!(page.contains("<time datetime=\""));
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404() {
+    let app = TestApp::spawn().await;
+
+    assert_eq!(app.page("/nowhere", None).await.status(), 404);
+}
+
+#[tokio::test]
+async fn healthz_answers_ok_while_the_database_is_usable() {
+    let app = TestApp::spawn().await;
+
+    let response = app
+        .http
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("an answer");
+
+    assert_eq!(response.status(), 200);
+}
