@@ -12,9 +12,12 @@ use tracing_subscriber::EnvFilter;
 pub fn init(filter: &str) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(filter)
         .map_err(|err| anyhow::anyhow!("SESAME_LOG is not a valid filter ({filter}): {err}"))?;
+    let colors = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(colors)
         .try_init()
         .map_err(|err| anyhow::anyhow!("logging was already set up: {err}"))
 }
