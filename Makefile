@@ -7,10 +7,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 .PHONY: run test build frontend server setup-build setup-test test-rust test-e2e fmt lint clean
 
-run: setup-build build
+run: build
 	./target/release/sesame
 
-test: setup-test build test-rust test-e2e
+# `cargo test` builds the server binary too (with the tests' dependencies unified in), and
+# the browser tests use that binary: one server build instead of two on a cold run.
+test: setup-test frontend test-rust test-e2e
 
 build: frontend server
 
@@ -20,13 +22,12 @@ setup-build:
 setup-test:
 	@scripts/setup.sh test
 
-frontend:
+frontend: setup-build
 	@scripts/build-frontend.sh
 
 server:
 	cargo build --release -p server
 
-# Same profile as the server binary, so tests reuse its compiled dependencies.
 test-rust:
 	cargo test --release -p app -p server
 

@@ -12,6 +12,9 @@ pkg=$site/pkg
 raw=target/wasm32-unknown-unknown/wasm-release/frontend.wasm
 mkdir -p "$pkg"
 
+if [ ! -f "$pkg/sesame_bg.wasm" ]; then
+  echo "[frontend] building the WASM bundle (a few minutes the first time)"
+fi
 case "$(cat target/wasm-toolchain 2>/dev/null)" in
   rustup)
     cargo build --quiet -p frontend --target wasm32-unknown-unknown --profile wasm-release ;;

@@ -13,8 +13,9 @@ want=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/versions.sh"
 
-say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
-die() { printf '\033[1;31m[setup]\033[0m %s\n' "$*" >&2; exit 1; }
+if [ -t 1 ]; then bold=$'\033[1m' red=$'\033[1;31m' plain=$'\033[0m'; else bold='' red='' plain=''; fi
+say() { printf '%s[setup]%s %s\n' "$bold" "$plain" "$*"; }
+die() { printf '%s[setup]%s %s\n' "$red" "$plain" "$*" >&2; exit 1; }
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"
@@ -37,15 +38,23 @@ apt_install() {  # installs the Debian packages given that are not installed yet
 
 # The WASM standard library: rustup's where it can be downloaded (a developer's laptop),
 # else Debian's rustc-web with the std source, built for wasm by the frontend build itself.
+# The choice is remembered in target/wasm-toolchain; SESAME_WASM_TOOLCHAIN=rustup|debian
+# overrides it (and is remembered in turn).
 setup_wasm_target() {
   local mode_file="$root/target/wasm-toolchain"
+  local choice=${SESAME_WASM_TOOLCHAIN:-$(cat "$mode_file" 2>/dev/null || echo auto)}
   mkdir -p "$root/target"
-  if [ "${SESAME_WASM_TOOLCHAIN:-auto}" != debian ] && command -v rustup >/dev/null; then
+  case "$choice" in
+    auto|rustup|debian) ;;
+    *) die "SESAME_WASM_TOOLCHAIN must be rustup or debian, not '$choice'" ;;
+  esac
+  if [ "$choice" != debian ] && command -v rustup >/dev/null; then
     if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
       || timeout 300 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
       echo rustup >"$mode_file"
       return 0
     fi
+    [ "$choice" = rustup ] && die "rustup cannot install wasm32-unknown-unknown here"
     say "rustup cannot provide wasm32-unknown-unknown here; using Debian's rustc-web instead"
   fi
   apt_install rustc-web cargo-web rust-web-src "lld-$LLD_MAJOR"

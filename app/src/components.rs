@@ -4,7 +4,10 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_navigate;
 
-use crate::{auth::Auth, error::AppError};
+use crate::{
+    auth::{Auth, SignedIn},
+    error::AppError,
+};
 
 /// A labelled input with its error message announced next to it.
 #[component]
@@ -57,25 +60,24 @@ pub fn Field(
 pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     view! {
         <div class="form-alert" aria-live="assertive">
-            {move || error.get().map(|err| view! { <p class="alert" role="alert">{err.to_string()}</p> })}
+            {move || error.get().map(|err| view! { <p class="alert" role="alert">{err.user_message()}</p> })}
         </div>
     }
 }
 
-/// With JavaScript on: after `action` succeeds with a target path, refresh who is signed
-/// in and go there. (Without JavaScript the server answers the form post with a redirect.)
+/// With JavaScript on: after `action` signs someone in, show them as signed in and go
+/// where the server said. (Without JavaScript the server answers the form with a redirect.)
 pub fn go_on_success<S>(action: ServerAction<S>)
 where
-    S: ServerFn<Output = String, Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Send + Sync,
+    S: ServerFn<Output = SignedIn, Error = AppError> + Clone + Send + Sync + 'static,
 {
     let auth = Auth::get();
     let navigate = use_navigate();
 
     Effect::new(move |_| {
-        if let Some(Ok(target)) = action.value().get() {
-            auth.changed();
-            navigate(&target, Default::default());
+        if let Some(Ok(signed_in)) = action.value().get() {
+            auth.signed_in(signed_in.user);
+            navigate(&signed_in.next, Default::default());
         }
     });
 }

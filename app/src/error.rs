@@ -11,21 +11,100 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
-/// Messages that belong next to one form field each. `None` means the field is fine.
+/// The fields of Sesame's forms that can carry a message of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Username,
+    Password,
+    PasswordConfirm,
+}
+
+impl Field {
+    pub const ALL: [Field; 3] = [Field::Username, Field::Password, Field::PasswordConfirm];
+
+    /// The form field's `name`, also its key in the JSON error.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Username => "username",
+            Field::Password => "password",
+            Field::PasswordConfirm => "password_confirm",
+        }
+    }
+}
+
+/// Why a field was refused.
+///
+/// Only this code travels; the words are ours (see [`FieldProblem::message`]). Errors of a
+/// form posted without JavaScript come back in the page's URL, which anyone can write, so
+/// a link can at most make the page show one of these messages, never text of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum FieldProblem {
+    Missing,
+    TooShort {
+        min: usize,
+        got: usize,
+    },
+    TooLong {
+        max: usize,
+    },
+    /// A username with characters outside `a-z A-Z 0-9 . _ -`.
+    Characters,
+    /// A username that does not start with a letter or a digit.
+    Start,
+    Taken,
+    Mismatch,
+}
+
+impl FieldProblem {
+    /// The sentence shown next to `field`.
+    pub fn message(&self, field: Field) -> String {
+        match (self, field) {
+            (Self::Missing, Field::Username) => "Enter your username.".into(),
+            (Self::Missing, Field::Password) => "Enter your password.".into(),
+            (Self::Missing, Field::PasswordConfirm) => "Enter the password again.".into(),
+            (Self::TooShort { min, got }, _) => {
+                format!("Use at least {min} characters ({got} so far).")
+            }
+            (Self::TooLong { max }, _) => format!("Use at most {max} characters."),
+            (Self::Characters, _) => {
+                "Use only letters a–z, digits, dots, dashes and underscores.".into()
+            }
+            (Self::Start, _) => "Start with a letter or a digit.".into(),
+            (Self::Taken, _) => "That username is taken. Try another one.".into(),
+            (Self::Mismatch, _) => "The two passwords do not match.".into(),
+        }
+    }
+}
+
+/// The problems of one form, field by field. `None` means the field is fine.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldErrors {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
+    pub username: Option<FieldProblem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+    pub password: Option<FieldProblem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_confirm: Option<String>,
+    pub password_confirm: Option<FieldProblem>,
 }
 
 impl FieldErrors {
     pub fn is_empty(&self) -> bool {
-        self.username.is_none() && self.password.is_none() && self.password_confirm.is_none()
+        Field::ALL.iter().all(|field| self.get(*field).is_none())
     }
+
+    pub fn get(&self, field: Field) -> Option<&FieldProblem> {
+        match field {
+            Field::Username => self.username.as_ref(),
+            Field::Password => self.password.as_ref(),
+            Field::PasswordConfirm => self.password_confirm.as_ref(),
+        }
+    }
+}
+
+/// The username as echoed back to refill a form: never longer than any valid one by much.
+pub fn echo(username: &str) -> String {
+    username.chars().take(64).collect()
 }
 
 /// Everything a server function can answer instead of success.
@@ -62,6 +141,10 @@ pub enum AppError {
     #[error("The request is too large.")]
     PayloadTooLarge {},
 
+    /// A body that is not `application/x-www-form-urlencoded`, as every form of ours is.
+    #[error("Send the fields as application/x-www-form-urlencoded.")]
+    UnsupportedMediaType {},
+
     /// A database or another part we depend on cannot be reached right now.
     #[error("Sesame cannot reach its database right now. Please try again shortly.")]
     Unavailable {},
@@ -73,16 +156,25 @@ pub enum AppError {
 
 impl AppError {
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::BadRequest {
-            message: message.into(),
-        }
+        Self::BadRequest { message: message.into() }
     }
 
     /// The message for one field, if this error has one for it.
-    pub fn field(&self, pick: impl Fn(&FieldErrors) -> &Option<String>) -> Option<String> {
+    pub fn field_message(&self, field: Field) -> Option<String> {
         match self {
-            Self::Invalid { fields, .. } => pick(fields).clone(),
+            Self::Invalid { fields, .. } => fields.get(field).map(|problem| problem.message(field)),
             _ => None,
+        }
+    }
+
+    /// What a page shows. Always one of our own sentences: a detail that a client sent
+    /// (say, in a malformed request) goes to the JSON answer, never into the page.
+    pub fn user_message(&self) -> String {
+        match self {
+            Self::BadRequest { .. } => {
+                "The form could not be read. Please reload the page and try again.".into()
+            }
+            other => other.to_string(),
         }
     }
 
@@ -122,17 +214,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn errors_round_trip_through_json_with_their_tag() {
-        let err = AppError::WrongCredentials {
+    fn field_problems_travel_as_codes_and_read_as_our_sentences() {
+        let err = AppError::Invalid {
+            fields: FieldErrors {
+                password: Some(FieldProblem::TooShort { min: 12, got: 5 }),
+                ..FieldErrors::default()
+            },
             username: "alice".into(),
         };
         let json = serde_json::to_value(&err).expect("serializes");
 
-        assert_eq!(json["error"], "wrong_credentials");
+        assert_eq!(json["fields"]["password"]["problem"], "too_short");
         assert_eq!(
-            serde_json::from_value::<AppError>(json).expect("parses"),
-            err
+            err.field_message(Field::Password).as_deref(),
+            Some("Use at least 12 characters (5 so far).")
         );
+        assert_eq!(err.field_message(Field::Username), None);
+    }
+
+    #[test]
+    fn a_bad_request_detail_never_reaches_the_page() {
+        let err = AppError::bad_request("Your account is locked, call +1-555-0100");
+
+        assert!(!err.user_message().contains("555"));
+        assert!(err.to_string().contains("555"), "the API answer keeps the detail");
+    }
+
+    #[test]
+    fn errors_round_trip_through_json_with_their_tag() {
+        let err = AppError::WrongCredentials { username: "alice".into() };
+        let json = serde_json::to_value(&err).expect("serializes");
+
+        assert_eq!(json["error"], "wrong_credentials");
+        assert_eq!(serde_json::from_value::<AppError>(json).expect("parses"), err);
     }
 
     #[test]

@@ -11,14 +11,7 @@ use leptos_axum::ResponseOptions;
 /// Whether the current request is a plain form submission.
 pub fn is_plain_form_post() -> bool {
     use_context::<Parts>()
-        .and_then(|parts| {
-            parts
-                .headers
-                .get(header::ACCEPT)?
-                .to_str()
-                .ok()
-                .map(str::to_owned)
-        })
+        .and_then(|parts| parts.headers.get(header::ACCEPT)?.to_str().ok().map(str::to_owned))
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
@@ -30,10 +23,9 @@ pub fn see_other(path: &str) {
     if !is_plain_form_post() {
         return;
     }
-    let (Some(response), Ok(location)) = (
-        use_context::<ResponseOptions>(),
-        HeaderValue::from_str(path),
-    ) else {
+    let (Some(response), Ok(location)) =
+        (use_context::<ResponseOptions>(), HeaderValue::from_str(path))
+    else {
         tracing::error!("cannot redirect a form post");
         return;
     };

@@ -17,13 +17,15 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod form_post;
 #[cfg(feature = "ssr")]
+pub mod request_span;
+#[cfg(feature = "ssr")]
 pub mod state;
 
 use leptos::{either::Either, prelude::*};
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path,
 };
 
 use crate::{
@@ -55,18 +57,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
 
-    // Every route renders completely on the server before the first byte goes out, so
-    // that what depends on the session (and redirects) works without JavaScript.
-    let ssr = || SsrMode::Async;
     view! {
         <Title text="Sesame"/>
         <Router>
             <Page>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage ssr=ssr()/>
-                    <Route path=path!("/login") view=LoginPage ssr=ssr()/>
-                    <Route path=path!("/signup") view=SignupPage ssr=ssr()/>
-                    <Route path=path!("/account") view=AccountPage ssr=ssr()/>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/signup") view=SignupPage/>
+                    <Route path=path!("/account") view=AccountPage/>
                 </Routes>
             </Page>
         </Router>
@@ -83,20 +82,16 @@ fn Page(children: Children) -> impl IntoView {
         <header class="site">
             <a class="brand" href="/">"Sesame"</a>
             <nav aria-label="Account">
-                <Transition>
-                    {move || Suspend::new(async move {
-                        match auth.user.await.ok().flatten() {
-                            Some(user) => Either::Left(view! {
-                                <a href="/account">{user.username}</a>
-                                <LogoutButton/>
-                            }),
-                            None => Either::Right(view! {
-                                <a href="/login">"Log in"</a>
-                                <a href="/signup" class="button">"Sign up"</a>
-                            }),
-                        }
-                    })}
-                </Transition>
+                {move || match auth.user() {
+                    Some(user) => Either::Left(view! {
+                        <a href="/account">{user.username}</a>
+                        <LogoutButton/>
+                    }),
+                    None => Either::Right(view! {
+                        <a href="/login">"Log in"</a>
+                        <a href="/signup" class="button">"Sign up"</a>
+                    }),
+                }}
             </nav>
         </header>
         <main id="main">{children()}</main>

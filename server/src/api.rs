@@ -6,17 +6,19 @@
 //! - plain form posts (no JavaScript) are answered with "303 See Other" to a local path;
 //! - bodies over [`MAX_BODY_BYTES`] get 413, a known endpoint with the wrong method 405.
 
-use app::error::AppError;
+use app::error::{AppError, Field};
 use axum::{
     body::{to_bytes, Body},
+    extract::State,
     http::{header, HeaderValue, Method, Request, StatusCode},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
-use leptos::server_fn::{self, error::SERVER_FN_ERROR_HEADER};
+use leptos::{
+    prelude::provide_context,
+    server_fn::{self, error::SERVER_FN_ERROR_HEADER},
+};
 
-/// Where server functions live; each declares `prefix = "/api"` and a fixed endpoint name.
-pub const API_PREFIX: &str = "/api/";
+use crate::startup::ServerState;
 
 /// Largest request body a server function accepts; our forms are a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -28,25 +30,33 @@ pub fn status_for(error: &AppError) -> StatusCode {
         AppError::WrongCredentials { .. } | AppError::SignInRequired {} => StatusCode::UNAUTHORIZED,
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
         AppError::PayloadTooLarge {} => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::UnsupportedMediaType {} => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         AppError::Unavailable {} => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal {} => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
-/// An error answer as JSON, with the human message next to the machine-readable kind.
+/// An error answer as JSON, with the human message next to each machine-readable code.
 pub fn error_response(error: &AppError) -> Response {
     let mut body = serde_json::to_value(error).unwrap_or_default();
     if let Some(object) = body.as_object_mut() {
         object.insert("message".into(), error.to_string().into());
     }
+    if let AppError::Invalid { fields, .. } = error {
+        for field in Field::ALL {
+            let (Some(problem), Some(entry)) =
+                (fields.get(field), body["fields"].get_mut(field.name()))
+            else {
+                continue;
+            };
+            entry["message"] = problem.message(field).into();
+        }
+    }
     (status_for(error), axum::Json(body)).into_response()
 }
 
-/// Middleware around every `/api/` request (Leptos routes each server function itself).
-pub async fn contract(request: Request<Body>, next: Next) -> Response {
-    if !request.uri().path().starts_with(API_PREFIX) {
-        return next.run(request).await;
-    }
+/// Every `/api/` request: checked here, run by Leptos, and its answer put into shape.
+pub async fn handle(State(state): State<ServerState>, request: Request<Body>) -> Response {
     if let Some(refusal) = refuse_unknown(request.uri().path(), request.method()) {
         return refusal;
     }
@@ -54,25 +64,76 @@ pub async fn contract(request: Request<Body>, next: Next) -> Response {
         return error_response(&AppError::PayloadTooLarge {});
     }
 
-    // Read the (small) body here, so that an oversized one is a clear 413 rather than a
-    // failure deep inside the server-function machinery.
+    // Read the (small) body here, so that a bad one gets a clear 4xx rather than failing,
+    // or being read leniently, deep inside the server-function machinery.
     let (parts, body) = request.into_parts();
-    let Ok(body) = to_bytes(body, MAX_BODY_BYTES).await else {
-        return error_response(&AppError::PayloadTooLarge {});
+    let body = match to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(err) => return error_response(&unreadable_body(err)),
     };
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    if let Err(error) = check_form(&parts.headers, &body) {
+        return error_response(&error);
+    }
 
+    let app_state = state.app.clone();
+    let response = leptos_axum::handle_server_fns_with_context(
+        move || provide_context(app_state.clone()),
+        Request::from_parts(parts, Body::from(body)),
+    )
+    .await
+    .into_response();
     finish(response).await
 }
 
+fn unreadable_body(err: axum::Error) -> AppError {
+    let too_long = std::error::Error::source(&err)
+        .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+    if too_long {
+        AppError::PayloadTooLarge {}
+    } else {
+        AppError::bad_request("The request body could not be read.")
+    }
+}
+
+/// Our server functions take `application/x-www-form-urlencoded` bodies, as HTML forms send
+/// them: any other non-empty body is refused, and so is a form with a malformed `%` escape
+/// or bytes that are not UTF-8 (which lenient decoding would turn into U+FFFD, so that
+/// different passwords would compare equal).
+fn check_form(headers: &axum::http::HeaderMap, body: &[u8]) -> Result<(), AppError> {
+    if body.is_empty() {
+        return Ok(());
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let essence = content_type.unwrap_or_default().split(';').next().unwrap_or_default();
+    if !essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(AppError::UnsupportedMediaType {});
+    }
+
+    let mut decoded = Vec::with_capacity(body.len());
+    let mut bytes = body.iter();
+    while let Some(&byte) = bytes.next() {
+        decoded.push(match byte {
+            b'%' => {
+                let hex = [bytes.next(), bytes.next()];
+                let [Some(&high), Some(&low)] = hex else {
+                    return Err(AppError::bad_request("The form data has a cut-off % escape."));
+                };
+                let digits = [high, low].map(|d| char::from(d).to_digit(16));
+                let [Some(high), Some(low)] = digits else {
+                    return Err(AppError::bad_request("The form data has a malformed % escape."));
+                };
+                u8::try_from(high * 16 + low).unwrap_or_default()
+            }
+            other => other,
+        });
+    }
+    std::str::from_utf8(&decoded)
+        .map(|_| ())
+        .map_err(|_| AppError::bad_request("The form data is not valid UTF-8."))
+}
+
 fn declared_length(request: &Request<Body>) -> Option<usize> {
-    request
-        .headers()
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
+    request.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 /// 404 for a path that is no server function, 405 for one called with the wrong method.
@@ -84,20 +145,14 @@ fn refuse_unknown(path: &str, method: &Method) -> Option<Response> {
 
     if methods.is_empty() {
         return Some(
-            error_response(&AppError::bad_request(format!(
-                "There is no endpoint at {path}."
-            )))
-            .map_status(StatusCode::NOT_FOUND),
+            error_response(&AppError::bad_request(format!("There is no endpoint at {path}.")))
+                .map_status(StatusCode::NOT_FOUND),
         );
     }
     if methods.contains(method) {
         return None;
     }
-    let allow = methods
-        .iter()
-        .map(Method::as_str)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
     let message = format!("{path} accepts {allow} only.");
     let mut response =
         error_response(&AppError::bad_request(message)).map_status(StatusCode::METHOD_NOT_ALLOWED);
@@ -128,14 +183,13 @@ fn see_other_locally(mut response: Response) -> Response {
         .and_then(|value| value.to_str().ok())
         .map(local_part);
 
+    let location = location.filter(|location| app::next::is_local(location));
     match location.and_then(|location| HeaderValue::from_str(&location).ok()) {
         Some(location) => {
             response.headers_mut().insert(header::LOCATION, location);
         }
         None => {
-            response
-                .headers_mut()
-                .insert(header::LOCATION, HeaderValue::from_static("/"));
+            response.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/"));
         }
     }
     *response.status_mut() = StatusCode::SEE_OTHER;
@@ -156,9 +210,7 @@ fn local_part(location: &str) -> String {
 
 /// Leptos answers every server-function error with 500; give each its real status.
 async fn rewrite_error(response: Response) -> Response {
-    let body = to_bytes(response.into_body(), MAX_BODY_BYTES)
-        .await
-        .unwrap_or_default();
+    let body = to_bytes(response.into_body(), MAX_BODY_BYTES).await.unwrap_or_default();
     let error = serde_json::from_slice::<AppError>(&body).unwrap_or_else(|err| {
         tracing::error!(error = %err, "a server function failed with an unreadable error");
         AppError::Internal {}
@@ -196,13 +248,27 @@ mod tests {
     }
 
     #[test]
-    fn every_error_kind_has_a_client_or_server_status() {
-        assert_eq!(
-            status_for(&AppError::WrongCredentials {
-                username: String::new()
-            }),
-            401
+    fn forms_must_be_url_encoded_utf8_with_well_formed_escapes() {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
         );
+
+        assert!(check_form(&headers, b"username=al%C3%A9&password=a+b").is_ok());
+        assert!(check_form(&headers, b"password=%FF%FE").is_err());
+        assert!(check_form(&headers, b"username=%zz").is_err());
+        assert!(check_form(&headers, b"username=x%").is_err());
+        assert!(check_form(&headers, b"username=\xff").is_err());
+
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        assert_eq!(check_form(&headers, b"username=x"), Err(AppError::UnsupportedMediaType {}));
+        assert!(check_form(&headers, b"").is_ok(), "an empty body needs no type");
+    }
+
+    #[test]
+    fn every_error_kind_has_a_client_or_server_status() {
+        assert_eq!(status_for(&AppError::WrongCredentials { username: String::new() }), 401);
         assert_eq!(status_for(&AppError::bad_request("x")), 400);
         assert_eq!(status_for(&AppError::Unavailable {}), 503);
     }

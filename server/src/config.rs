@@ -10,11 +10,7 @@ use clap::Parser;
 use url::Url;
 
 #[derive(Debug, Clone, Parser)]
-#[command(
-    name = "sesame",
-    version,
-    about = "Server-side session authentication, done right."
-)]
+#[command(name = "sesame", version, about = "Server-side session authentication, done right.")]
 pub struct Settings {
     /// Address and port to listen on. Port 0 picks a free port (tests use this).
     #[arg(long, env = "SESAME_ADDR", default_value = "127.0.0.1:3000")]
@@ -45,16 +41,18 @@ pub struct Settings {
     pub site_root: PathBuf,
 
     /// What to log, as a tracing filter: `info`, `debug`, `server=debug,sqlx=warn`, ...
-    #[arg(long, env = "SESAME_LOG", default_value = "info")]
+    /// (tower-sessions warns about every expired cookie a browser sends; that is routine.)
+    #[arg(long, env = "SESAME_LOG", default_value = "info,tower_sessions_core=error")]
     pub log: String,
 }
 
 impl Settings {
-    /// The origin the browser sees: the configured one, or `http://ADDR` by default.
-    pub fn origin(&self) -> anyhow::Result<Url> {
+    /// The origin the browser sees: the configured one, or `http://` plus the address the
+    /// server is bound to (`bound`, which has the real port when `addr` asked for port 0).
+    pub fn origin(&self, bound: SocketAddr) -> anyhow::Result<Url> {
         let origin = match &self.public_origin {
             Some(origin) => origin.clone(),
-            None => Url::parse(&format!("http://{}", self.addr)).context("the listen address")?,
+            None => Url::parse(&format!("http://{bound}")).context("the listen address")?,
         };
         if !matches!(origin.scheme(), "http" | "https") || origin.host().is_none() {
             bail!("SESAME_PUBLIC_ORIGIN must look like https://host[:port], not {origin}");
@@ -80,17 +78,17 @@ mod tests {
     }
 
     #[test]
-    fn the_origin_defaults_to_plain_http_on_the_listen_address() {
-        let origin = settings(&["--addr", "127.0.0.1:4000"])
-            .origin()
-            .expect("valid");
+    fn the_origin_defaults_to_plain_http_on_the_bound_address() {
+        let bound = "127.0.0.1:4000".parse().expect("an address");
+        let origin = settings(&["--addr", "127.0.0.1:0"]).origin(bound).expect("valid");
 
         assert_eq!(origin.as_str(), "http://127.0.0.1:4000/");
     }
 
     #[test]
     fn an_origin_with_a_path_is_refused() {
-        let result = settings(&["--public-origin", "https://example.test/app"]).origin();
+        let bound = "127.0.0.1:4000".parse().expect("an address");
+        let result = settings(&["--public-origin", "https://example.test/app"]).origin(bound);
 
         assert!(result.is_err());
     }

@@ -72,14 +72,13 @@ pub async fn complete_removal_cookie(
         .get_all(SET_COOKIE)
         .iter()
         .map(|value| {
-            let removal = value
-                .to_str()
-                .ok()
-                .and_then(|text| Cookie::parse(text.to_owned()).ok())
-                .filter(|cookie| {
-                    [DEV_COOKIE_NAME, SECURE_COOKIE_NAME].contains(&cookie.name())
-                        && cookie.max_age() == Some(time::Duration::ZERO)
-                });
+            let removal =
+                value.to_str().ok().and_then(|text| Cookie::parse(text.to_owned()).ok()).filter(
+                    |cookie| {
+                        [DEV_COOKIE_NAME, SECURE_COOKIE_NAME].contains(&cookie.name())
+                            && cookie.max_age() == Some(time::Duration::ZERO)
+                    },
+                );
             match removal {
                 Some(mut cookie) => {
                     cookie.set_secure(cookie.name() == SECURE_COOKIE_NAME);
@@ -109,12 +108,7 @@ pub async fn refuse_oversized_cookies(
 ) -> axum::response::Response {
     use axum::{http::header::COOKIE, http::StatusCode, response::IntoResponse};
 
-    let size: usize = request
-        .headers()
-        .get_all(COOKIE)
-        .iter()
-        .map(|value| value.len())
-        .sum();
+    let size: usize = request.headers().get_all(COOKIE).iter().map(|value| value.len()).sum();
     if size > MAX_COOKIE_HEADER_BYTES {
         tracing::warn!(size, "request with oversized cookies refused");
         let message = "This request carries more than 8 KiB of cookies for this site. \

@@ -39,27 +39,24 @@ pub async fn connect(url: &str) -> anyhow::Result<AnyPool> {
         .await
         .with_context(|| format!("cannot open the database at {url}"))?;
 
-    SQLITE_MIGRATIONS
-        .run(&pool)
-        .await
-        .context("database migration failed")?;
+    SQLITE_MIGRATIONS.run(&pool).await.context("database migration failed")?;
     Ok(pool)
+}
+
+/// The file path inside a `sqlite:` URL.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    rest.split('?').next()
 }
 
 /// Creates the SQLite file's directory, and asks SQLite to create the file if missing.
 fn prepare_sqlite_file(url: &str) -> anyhow::Result<String> {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
-    let path = path.split('?').next().unwrap_or_default();
-
-    if let Some(dir) = Path::new(path)
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-    {
+    let path = sqlite_path(url).unwrap_or_default();
+    if let Some(dir) = Path::new(path).parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the database directory {}", dir.display()))?;
     }
+
     Ok(if url.contains("mode=") {
         url.to_owned()
     } else if url.contains('?') {
@@ -72,4 +69,18 @@ fn prepare_sqlite_file(url: &str) -> anyhow::Result<String> {
 /// Whether the database answers a trivial query.
 pub async fn is_usable(pool: &AnyPool) -> bool {
     sqlx::query("SELECT 1").execute(pool).await.is_ok()
+}
+
+/// The database location for logs: a SQLite file's path, another URL without its password.
+pub fn describe(url: &str) -> String {
+    if let Some(path) = sqlite_path(url) {
+        return path.to_owned();
+    }
+    match url::Url::parse(url) {
+        Ok(mut url) => {
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Err(_) => "(unparsable URL)".to_owned(),
+    }
 }

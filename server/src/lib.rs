@@ -4,12 +4,14 @@
 //! - [`startup`]: how the pieces are put together;
 //! - [`session_store`]: where session records live (hashed ids, user index);
 //! - [`cookie_policy`]: the session cookie's name and attributes;
+//! - [`pages`]: page requests (who is signed in, then render);
 //! - [`api`]: the HTTP contract of `/api/*` (status codes, redirects, limits).
 
 pub mod api;
 pub mod config;
 pub mod cookie_policy;
 pub mod db;
+pub mod pages;
 pub mod session_store;
 pub mod startup;
 pub mod telemetry;

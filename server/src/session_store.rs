@@ -38,11 +38,7 @@ fn now() -> i64 {
 
 /// The user a record belongs to, kept in its own column so a user's sessions can be found.
 fn user_id(record: &Record) -> Option<String> {
-    record
-        .data
-        .get(app::auth::session::USER_ID_KEY)?
-        .as_str()
-        .map(str::to_owned)
+    record.data.get(app::auth::session::USER_ID_KEY)?.as_str().map(str::to_owned)
 }
 
 fn backend(err: sqlx::Error) -> session_store::Error {

@@ -3,15 +3,15 @@
 use std::{net::SocketAddr, path::Path, time::Duration};
 
 use anyhow::Context;
-use app::{auth::password::Passwords, shell, state::AppState, App};
+use app::{auth::password::Passwords, state::AppState, App};
 use axum::{
     extract::{FromRef, State},
     http::StatusCode,
     middleware,
-    routing::get,
+    routing::{any, get},
     Router,
 };
-use leptos::prelude::{provide_context, LeptosOptions};
+use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tower_http::{
@@ -21,7 +21,9 @@ use tower_http::{
 };
 use tower_sessions_core::ExpiredDeletion;
 
-use crate::{api, config::Settings, cookie_policy, db, session_store::SqlSessionStore, telemetry};
+use crate::{
+    api, config::Settings, cookie_policy, db, pages, session_store::SqlSessionStore, telemetry,
+};
 
 /// How often expired session records are swept from the store.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
@@ -44,7 +46,11 @@ pub struct Server {
 impl Server {
     /// Opens the database (migrating it), binds the socket and starts serving.
     pub async fn start(settings: Settings) -> anyhow::Result<Self> {
-        let origin = settings.origin()?;
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let addr = listener.local_addr()?;
+        let origin = settings.origin(addr)?;
         let db = db::connect(&settings.database_url).await?;
         let store = SqlSessionStore::new(db.clone());
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
@@ -54,23 +60,16 @@ impl Server {
             passwords: Passwords::new(cores),
             min_password_chars: usize::try_from(settings.password_min_length).unwrap_or(12),
         };
-        let listener = TcpListener::bind(settings.addr)
-            .await
-            .with_context(|| format!("cannot listen on {}", settings.addr))?;
-        let addr = listener.local_addr()?;
         let leptos = leptos_options(&settings.site_root, addr);
         let router = router(ServerState { leptos, app }, &settings.site_root)
-            .layer(cookie_policy::session_layer(
-                store.clone(),
-                &origin,
-                settings.session_idle(),
-            ))
+            .layer(cookie_policy::session_layer(store.clone(), &origin, settings.session_idle()))
             .layer(middleware::from_fn(cookie_policy::complete_removal_cookie))
             .layer(middleware::from_fn(cookie_policy::refuse_oversized_cookies))
-            .layer(middleware::from_fn(api::contract))
+            .layer(middleware::from_fn(telemetry::remember_span))
             .layer(TraceLayer::new_for_http().make_span_with(telemetry::RequestSpan))
             .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(middleware::map_request(telemetry::drop_client_request_id));
 
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = tokio::spawn(async move {
@@ -86,13 +85,8 @@ impl Server {
             }
         });
 
-        tracing::info!(%addr, %origin, "listening");
-        Ok(Self {
-            addr,
-            stop,
-            serving,
-            sweeping,
-        })
+        tracing::info!(%addr, %origin, database = %db::describe(&settings.database_url), "listening");
+        Ok(Self { addr, stop, serving, sweeping })
     }
 
     /// The bound address (with the real port when started on port 0).
@@ -119,25 +113,16 @@ fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
 }
 
 fn router(state: ServerState, site_root: &Path) -> Router {
-    let routes = generate_route_list(App);
-    let app_state = state.app.clone();
-    let context = move || provide_context(app_state.clone());
-    let leptos = state.leptos.clone();
+    // Leptos runs page renders and server functions on this executor.
+    let _ = any_spawner::Executor::init_tokio();
 
     Router::new()
         .route("/healthz", get(healthz))
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            shell(leptos.clone())
-        })
+        .route("/api/{*endpoint}", any(api::handle))
+        .leptos_routes_with_handler(generate_route_list(App), get(pages::render))
         .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
-        .route_service(
-            "/favicon.svg",
-            ServeFile::new(site_root.join("favicon.svg")),
-        )
-        .fallback(leptos_axum::render_app_to_stream_with_context(context, {
-            let leptos = state.leptos.clone();
-            move || shell(leptos.clone())
-        }))
+        .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")))
+        .fallback(pages::render)
         .with_state(state)
 }
 

@@ -43,3 +43,20 @@ impl<B> MakeSpan<B> for RequestSpan {
         )
     }
 }
+
+/// Makes the request span findable from page renders and server functions, which Leptos
+/// may run outside it (see `app::request_span`). Must run inside the trace layer.
+pub async fn remember_span(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    request.extensions_mut().insert(app::request_span::RequestSpan(Span::current()));
+    next.run(request).await
+}
+
+/// Request ids are ours alone: one sent by the client is dropped, so that nobody can make
+/// their requests share an id with someone else's in the logs.
+pub async fn drop_client_request_id(mut request: axum::extract::Request) -> axum::extract::Request {
+    request.headers_mut().remove("x-request-id");
+    request
+}

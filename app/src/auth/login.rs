@@ -8,10 +8,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{rules::Password, Auth};
+use super::{rules::Password, Auth, SignedIn};
 use crate::{
     components::{go_on_success, Field, FormAlert},
-    error::AppError,
+    error::{AppError, Field},
 };
 
 /// Signs in with a username and password. Answers the path to go to next.
@@ -22,25 +22,26 @@ pub async fn login(
     #[server(default)] username: String,
     #[server(default)] password: Password,
     #[server(default)] next: Option<String>,
-) -> Result<String, AppError> {
-    use super::{session::AuthSession, users};
-    use crate::{error::FieldErrors, form_post, next::after_sign_in, state::AppState};
+) -> Result<SignedIn, AppError> {
+    use super::{session::AuthSession, users, CurrentUser};
+    use crate::{
+        error::{echo, FieldErrors, FieldProblem},
+        form_post,
+        next::after_sign_in,
+        state::AppState,
+    };
 
     let state = AppState::current()?;
     let username = username.trim().to_owned();
 
+    let missing = |empty: bool| empty.then_some(FieldProblem::Missing);
     let fields = FieldErrors {
-        username: username
-            .is_empty()
-            .then(|| "Enter your username.".to_owned()),
-        password: password
-            .expose()
-            .is_empty()
-            .then(|| "Enter your password.".to_owned()),
+        username: missing(username.is_empty()),
+        password: missing(password.expose().is_empty()),
         ..FieldErrors::default()
     };
     if !fields.is_empty() {
-        return Err(AppError::Invalid { fields, username });
+        return Err(AppError::Invalid { fields, username: echo(&username) });
     }
 
     let user = users::find_by_username(&state.db, &username).await?;
@@ -48,17 +49,17 @@ pub async fn login(
     let verified = state.passwords.verify(password, stored_hash).await?;
 
     let Some(user) = user.filter(|_| verified) else {
-        tracing::info!(known_user = false, "login failed");
-        return Err(AppError::WrongCredentials { username });
+        tracing::info!("login failed: wrong username or password");
+        return Err(AppError::WrongCredentials { username: echo(&username) });
     };
 
-    AuthSession::current().await?.begin(user.id).await?;
-    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    let session = AuthSession::current().await?.begin(user.id).await?;
+    crate::request_span::record_user(user.id);
     tracing::info!(user_id = %user.id, "signed in");
 
-    let target = after_sign_in(next.as_deref()).to_owned();
-    form_post::see_other(&target);
-    Ok(target)
+    let next = after_sign_in(next.as_deref()).to_owned();
+    form_post::see_other(&next);
+    Ok(SignedIn { user: CurrentUser::new(user.id, user.username, session.signed_in_at), next })
 }
 
 #[component]
@@ -78,10 +79,7 @@ pub fn LoginPage() -> impl IntoView {
 
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let entered = Signal::derive(move || {
-        error
-            .get()
-            .and_then(|err| err.entered_username().map(str::to_owned))
-            .unwrap_or_default()
+        error.get().and_then(|err| err.entered_username().map(str::to_owned)).unwrap_or_default()
     });
 
     view! {
@@ -97,14 +95,14 @@ pub fn LoginPage() -> impl IntoView {
                     name="username"
                     autocomplete="username"
                     value=entered
-                    error=Signal::derive(move || error.get().and_then(|e| e.field(|f| &f.username)))
+                    error=Signal::derive(move || error.get().and_then(|e| e.field_message(Field::Username)))
                 />
                 <Field
                     label="Password"
                     name="password"
                     kind="password"
                     autocomplete="current-password"
-                    error=Signal::derive(move || error.get().and_then(|e| e.field(|f| &f.password)))
+                    error=Signal::derive(move || error.get().and_then(|e| e.field_message(Field::Password)))
                 />
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
                     "Log in"
@@ -120,16 +118,14 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 fn AlreadySignedIn() -> impl IntoView {
     let auth = Auth::get();
-    view! {
-        <Transition>
-            {move || Suspend::new(async move {
-                auth.user.await.ok().flatten().map(|user| view! {
-                    <p class="note">
-                        "You are signed in as " <strong>{user.username}</strong>
-                        ". Logging in here switches accounts."
-                    </p>
-                })
-            })}
-        </Transition>
+    move || {
+        auth.user().map(|user| {
+            view! {
+                <p class="note">
+                    "You are signed in as " <strong>{user.username}</strong>
+                    ". Logging in here switches accounts."
+                </p>
+            }
+        })
     }
 }

@@ -5,13 +5,16 @@
 
 use leptos::prelude::*;
 
-use crate::{components::go_on_success, error::AppError};
+use leptos_router::hooks::use_navigate;
 
-/// Ends the current session (if any). Answers the path to go to next: the home page.
+use super::Auth;
+use crate::error::AppError;
+
+/// Ends the current session (if any).
 ///
-/// Endpoint: `POST /api/logout`, no fields.
+/// Endpoint: `POST /api/logout`, no fields. A plain form post is sent to the home page.
 #[server(endpoint = "logout", prefix = "/api")]
-pub async fn logout() -> Result<String, AppError> {
+pub async fn logout() -> Result<(), AppError> {
     use super::session::AuthSession;
     use crate::form_post;
 
@@ -22,21 +25,22 @@ pub async fn logout() -> Result<String, AppError> {
     session.end().await?;
 
     form_post::see_other("/");
-    Ok("/".to_owned())
+    Ok(())
 }
 
 #[component]
 pub fn LogoutButton() -> impl IntoView {
     let action = ServerAction::<Logout>::new();
-    go_on_success(action);
+    let auth = Auth::get();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            navigate("/", Default::default());
+            auth.signed_out();
+        }
+    });
 
-    let error = move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|err| err.to_string())
-    };
+    let error = move || action.value().get().and_then(Result::err).map(|err| err.user_message());
 
     view! {
         <ActionForm action=action attr:class="logout">

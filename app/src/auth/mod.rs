@@ -5,8 +5,10 @@
 //! - [`password`], [`users`]: hashing and the users table (server only).
 //! - [`rules`]: what a valid username and password look like (both sides).
 //!
-//! Every page reads the signed-in user through [`Auth`], one resource per page load that is
-//! fetched again whenever a sign-in or sign-out happens in this tab.
+//! The server works out who is signed in once per page request, before rendering (see
+//! [`resolve`]), and every component reads it synchronously through [`Auth`]: no resource,
+//! no suspense, so a page renders the same on both sides and redirects before any content.
+//! After that the browser keeps it current itself: a login or logout in this tab sets it.
 
 pub mod login;
 pub mod logout;
@@ -20,7 +22,7 @@ pub mod session;
 #[cfg(feature = "ssr")]
 pub mod users;
 
-use leptos::{either::Either, prelude::*};
+use leptos::{either::EitherOf3, prelude::*, server::SharedValue};
 #[cfg(not(feature = "ssr"))]
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
@@ -40,41 +42,69 @@ pub struct CurrentUser {
     pub signed_in_at_text: String,
 }
 
+/// What a successful login or sign-up answers: who is signed in now, and where to go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub user: CurrentUser,
+    /// A path on this site: the `next` that was asked for, or the account page.
+    pub next: String,
+}
+
+/// Who is signed in on this request: `Ok(None)` for an anonymous visitor, `Err` when the
+/// session cannot be checked (the store is down): that is never taken for "signed out".
+pub type UserState = Result<Option<CurrentUser>, AppError>;
+
 /// The user this request's session belongs to, or `None` for an anonymous visitor.
 ///
-/// A session whose user no longer exists is ended on the spot. Reading counts as activity:
-/// at most once a minute it pushes the session's idle timeout forward.
+/// Endpoint: `POST /api/current_user`, no fields.
 #[server(endpoint = "current_user", prefix = "/api")]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
-    use self::session::AuthSession;
-    use crate::state::AppState;
+    let session = session::AuthSession::current().await?;
+    resolve(&session, &crate::state::AppState::current()?).await
+}
 
-    let session = AuthSession::current().await?;
+/// Looks up the user of `session`. Reading counts as activity: at most about once a minute
+/// it pushes the session's idle timeout forward. A session whose user no longer exists is
+/// ended on the spot.
+#[cfg(feature = "ssr")]
+pub async fn resolve(
+    session: &session::AuthSession,
+    state: &crate::state::AppState,
+) -> Result<Option<CurrentUser>, AppError> {
     let Some(signed_in) = session.signed_in().await? else {
         return Ok(None);
     };
-
-    let state = AppState::current()?;
     let Some(user) = users::find_by_id(&state.db, signed_in.user_id).await? else {
         tracing::info!(user_id = %signed_in.user_id, "session of a deleted user ended");
         session.end().await?;
         return Ok(None);
     };
-    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    crate::request_span::record_user(user.id);
 
     session.touch().await?;
-    Ok(Some(CurrentUser {
-        id: user.id,
-        username: user.username,
-        signed_in_at: format_rfc3339(signed_in.signed_in_at),
-        signed_in_at_text: format_for_people(signed_in.signed_in_at),
-    }))
+    Ok(Some(CurrentUser::new(user.id, user.username, signed_in.signed_in_at)))
 }
 
 #[cfg(feature = "ssr")]
+impl CurrentUser {
+    pub fn new(id: Uuid, username: String, signed_in_at: time::OffsetDateTime) -> Self {
+        Self {
+            id,
+            username,
+            signed_in_at: format_rfc3339(signed_in_at),
+            signed_in_at_text: format_for_people(signed_in_at),
+        }
+    }
+}
+
+/// Put into the Leptos context by the server's page handler, after [`resolve`].
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug)]
+pub struct RequestUser(pub UserState);
+
+#[cfg(feature = "ssr")]
 fn format_rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 #[cfg(feature = "ssr")]
@@ -83,19 +113,26 @@ fn format_for_people(at: time::OffsetDateTime) -> String {
     at.format(&format).unwrap_or_default()
 }
 
-/// The signed-in user for every component of the page, from one fetch.
+/// The signed-in user, for every component of the page.
 #[derive(Clone, Copy)]
 pub struct Auth {
-    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
-    changes: RwSignal<u32>,
+    user: RwSignal<UserState>,
 }
 
 impl Auth {
-    /// Creates the shared state; call once, inside the router.
+    /// Creates the shared state from what the server resolved; call once, in the app's frame.
+    /// The server's value travels with the page, so hydration starts from the same state.
     pub fn provide() -> Self {
-        let changes = RwSignal::new(0);
-        let user = Resource::new(move || changes.get(), |_| get_current_user());
-        let auth = Self { user, changes };
+        let initial = SharedValue::new(|| {
+            #[cfg(feature = "ssr")]
+            let state = use_context::<RequestUser>()
+                .map(|RequestUser(state)| state)
+                .unwrap_or(Err(AppError::Internal {}));
+            #[cfg(not(feature = "ssr"))]
+            let state = Ok(None);
+            state
+        });
+        let auth = Self { user: RwSignal::new(initial.into_inner()) };
         provide_context(auth);
         auth
     }
@@ -104,37 +141,48 @@ impl Auth {
         expect_context::<Self>()
     }
 
-    /// Someone signed in or out in this tab: fetch the user again.
-    pub fn changed(&self) {
-        self.changes.update(|n| *n = n.wrapping_add(1));
+    /// Who is signed in (tracked: a view that reads it follows sign-ins and sign-outs).
+    pub fn state(&self) -> UserState {
+        self.user.get()
+    }
+
+    /// The signed-in user, if any and known.
+    pub fn user(&self) -> Option<CurrentUser> {
+        self.user.get().ok().flatten()
+    }
+
+    pub fn signed_in(&self, user: CurrentUser) {
+        self.user.set(Ok(Some(user)));
+    }
+
+    pub fn signed_out(&self) {
+        self.user.set(Ok(None));
     }
 }
 
 /// Renders `children` for a signed-in user; sends anyone else to the login page, which
 /// brings them back here afterwards. Nothing protected is rendered before the check.
+///
+/// The check is made when the page is entered: a logout from this page navigates away
+/// by itself, and must not race a second redirect to the login page.
 #[component]
 pub fn RequireUser<F, V>(children: F) -> impl IntoView
 where
-    F: Fn(CurrentUser) -> V + Clone + Send + Sync + 'static,
+    F: Fn(CurrentUser) -> V + Send + Sync + 'static,
     V: IntoView + 'static,
 {
     let auth = Auth::get();
     let location = use_location();
+    let here = format!(
+        "{}{}",
+        location.pathname.get_untracked(),
+        search_part(location.search.get_untracked())
+    );
 
-    view! {
-        <Suspense>
-            {move || {
-                let children = children.clone();
-                let here = format!("{}{}", location.pathname.get(), search_part(location.search.get()));
-                Suspend::new(async move {
-                    match auth.user.await {
-                        Ok(Some(user)) => Either::Left(children(user)),
-                        Ok(None) => Either::Right(Either::Left(send_to_login(here))),
-                        Err(err) => Either::Right(Either::Right(view! { <ErrorPanel error=err/> })),
-                    }
-                })
-            }}
-        </Suspense>
+    match auth.user.get_untracked() {
+        Ok(Some(user)) => EitherOf3::A(children(user)),
+        Ok(None) => EitherOf3::B(send_to_login(here)),
+        Err(error) => EitherOf3::C(view! { <ErrorPanel error/> }),
     }
 }
 
@@ -176,5 +224,5 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         };
         response.set_status(status);
     }
-    view! { <p class="alert" role="alert">{error.to_string()}</p> }
+    view! { <p class="alert" role="alert">{error.user_message()}</p> }
 }

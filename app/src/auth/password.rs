@@ -40,10 +40,7 @@ impl Passwords {
         let dummy = Password::new(format!("dummy-{}", uuid::Uuid::new_v4()));
         let dummy_hash = hash_now(&dummy).expect("hashing a fixed-size dummy password cannot fail");
 
-        Self {
-            permits: Arc::new(Semaphore::new(parallel.max(1))),
-            dummy_hash: dummy_hash.into(),
-        }
+        Self { permits: Arc::new(Semaphore::new(parallel.max(1))), dummy_hash: dummy_hash.into() }
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) with a fresh random salt.
@@ -69,11 +66,7 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| AppError::Internal {})?;
+        let _permit = self.permits.acquire().await.map_err(|_| AppError::Internal {})?;
 
         tokio::task::spawn_blocking(work).await.map_err(|err| {
             tracing::error!(error = %err, "password hashing task failed");
@@ -95,9 +88,7 @@ fn hash_now(password: &Password) -> Result<String, AppError> {
 
 fn verify_now(password: &Password, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => argon2()
-            .verify_password(password.expose().as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => argon2().verify_password(password.expose().as_bytes(), &parsed).is_ok(),
         Err(err) => {
             tracing::error!(error = %err, "a stored password hash cannot be parsed");
             false
@@ -112,10 +103,7 @@ mod tests {
     #[tokio::test]
     async fn a_hash_verifies_its_own_password_only() {
         let passwords = Passwords::new(2);
-        let hash = passwords
-            .hash(Password::new("correct-horse-1"))
-            .await
-            .expect("hashes");
+        let hash = passwords.hash(Password::new("correct-horse-1")).await.expect("hashes");
 
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(passwords
@@ -132,9 +120,6 @@ mod tests {
     async fn an_unknown_user_never_verifies_even_with_the_dummy_password() {
         let passwords = Passwords::new(1);
 
-        assert!(!passwords
-            .verify(Password::new("anything"), None)
-            .await
-            .expect("runs"));
+        assert!(!passwords.verify(Password::new("anything"), None).await.expect("runs"));
     }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::FieldErrors;
+use crate::error::{FieldErrors, FieldProblem};
 
 pub const USERNAME_MIN_CHARS: usize = 3;
 pub const USERNAME_MAX_CHARS: usize = 32;
@@ -38,43 +38,39 @@ impl fmt::Debug for Password {
     }
 }
 
-/// Checks a username's shape; says what is wrong in words a user understands.
-pub fn check_username(username: &str) -> Result<(), String> {
+/// Checks a username's shape.
+pub fn check_username(username: &str) -> Result<(), FieldProblem> {
     let chars = username.chars().count();
-    if username.is_empty() {
-        return Err("Enter a username.".into());
-    }
-    if chars < USERNAME_MIN_CHARS {
-        return Err(format!("Use at least {USERNAME_MIN_CHARS} characters."));
-    }
-    if chars > USERNAME_MAX_CHARS {
-        return Err(format!("Use at most {USERNAME_MAX_CHARS} characters."));
-    }
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-    if !username.chars().all(allowed) {
-        return Err("Use only letters a–z, digits, dots, dashes and underscores.".into());
+
+    if username.is_empty() {
+        Err(FieldProblem::Missing)
+    } else if chars < USERNAME_MIN_CHARS {
+        Err(FieldProblem::TooShort { min: USERNAME_MIN_CHARS, got: chars })
+    } else if chars > USERNAME_MAX_CHARS {
+        Err(FieldProblem::TooLong { max: USERNAME_MAX_CHARS })
+    } else if !username.chars().all(allowed) {
+        Err(FieldProblem::Characters)
+    } else if !username.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        Err(FieldProblem::Start)
+    } else {
+        Ok(())
     }
-    if !username.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err("Start with a letter or a digit.".into());
-    }
-    Ok(())
 }
 
 /// Checks a new password's length; any characters are allowed, spaces included.
-pub fn check_new_password(password: &Password, min_chars: usize) -> Result<(), String> {
+pub fn check_new_password(password: &Password, min_chars: usize) -> Result<(), FieldProblem> {
     let chars = password.expose().chars().count();
+
     if chars == 0 {
-        return Err("Enter a password.".into());
+        Err(FieldProblem::Missing)
+    } else if chars < min_chars {
+        Err(FieldProblem::TooShort { min: min_chars, got: chars })
+    } else if chars > PASSWORD_MAX_CHARS {
+        Err(FieldProblem::TooLong { max: PASSWORD_MAX_CHARS })
+    } else {
+        Ok(())
     }
-    if chars < min_chars {
-        return Err(format!(
-            "Use at least {min_chars} characters ({chars} so far)."
-        ));
-    }
-    if chars > PASSWORD_MAX_CHARS {
-        return Err(format!("Use at most {PASSWORD_MAX_CHARS} characters."));
-    }
-    Ok(())
 }
 
 /// All the sign-up form's field checks at once, so the user sees every problem together.
@@ -84,8 +80,8 @@ pub fn check_sign_up(
     confirmation: &Password,
     min_password_chars: usize,
 ) -> FieldErrors {
-    let password_confirm = (password.expose() != confirmation.expose())
-        .then(|| "The two passwords do not match.".to_string());
+    let password_confirm =
+        (password.expose() != confirmation.expose()).then_some(FieldProblem::Mismatch);
 
     FieldErrors {
         username: check_username(username).err(),
@@ -104,7 +100,7 @@ mod tests {
         assert!(check_username("a.l-i_c3").is_ok());
         assert!(check_username("").is_err());
         assert!(check_username("al").is_err());
-        assert!(check_username(&"a".repeat(33)).is_err());
+        assert_eq!(check_username(&"a".repeat(33)), Err(FieldProblem::TooLong { max: 32 }));
         assert!(check_username("alice smith").is_err());
         assert!(check_username("älice").is_err());
         assert!(check_username("_alice").is_err());
@@ -131,7 +127,7 @@ mod tests {
         );
 
         assert!(errors.username.is_none() && errors.password.is_none());
-        assert!(errors.password_confirm.is_some());
+        assert_eq!(errors.password_confirm, Some(FieldProblem::Mismatch));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
-use tower_sessions::Session;
+use tower_sessions::{Expiry, Session};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -15,9 +15,11 @@ pub const USER_ID_KEY: &str = "user_id";
 const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 const LAST_SEEN_KEY: &str = "last_seen";
 
-/// How often a reading-only user's session is written back to extend its idle timeout.
-/// Writing on every request would cost a store write per page view for nothing.
-const TOUCH_EVERY_SECS: i64 = 60;
+/// How often, at most, a reading-only user's session is written back to extend its idle
+/// timeout: writing on every request would cost a store write per page view for nothing.
+/// With a short idle timeout the session is written more often (a tenth of the timeout),
+/// so activity always extends it in time.
+const TOUCH_AT_MOST_EVERY_SECS: i64 = 60;
 
 /// Who a session belongs to and since when.
 #[derive(Debug, Clone, Copy)]
@@ -52,10 +54,7 @@ impl AuthSession {
         let signed_in_at =
             OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH);
 
-        Ok(Some(SignedIn {
-            user_id,
-            signed_in_at,
-        }))
+        Ok(Some(SignedIn { user_id, signed_in_at }))
     }
 
     /// Signs `user_id` in on a brand-new session.
@@ -63,19 +62,32 @@ impl AuthSession {
     /// Whatever the request came with (an anonymous session, another user's, or an id an
     /// attacker planted) is deleted from the store first, and none of its data carries over:
     /// `flush` forgets the id, so the store creates the record under a fresh one.
-    pub async fn begin(&self, user_id: Uuid) -> Result<(), AppError> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+    pub async fn begin(&self, user_id: Uuid) -> Result<SignedIn, AppError> {
+        let now =
+            OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let at = now.unix_timestamp();
 
-        self.0.flush().await.map_err(store_error)?;
+        self.forget().await?;
 
         self.insert(USER_ID_KEY, user_id).await?;
-        self.insert(SIGNED_IN_AT_KEY, now).await?;
-        self.insert(LAST_SEEN_KEY, now).await
+        self.insert(SIGNED_IN_AT_KEY, at).await?;
+        self.insert(LAST_SEEN_KEY, at).await?;
+        Ok(SignedIn { user_id, signed_in_at: now })
     }
 
     /// Ends the session: its record is deleted now, and the response expires the cookie.
     pub async fn end(&self) -> Result<(), AppError> {
-        self.0.flush().await.map_err(store_error)
+        self.forget().await
+    }
+
+    /// Deletes the record the request came with (if it named one) and drops its data.
+    async fn forget(&self) -> Result<(), AppError> {
+        if self.0.id().is_some() {
+            self.0.flush().await.map_err(store_error)
+        } else {
+            self.0.clear().await;
+            Ok(())
+        }
     }
 
     /// Marks the session as used, which pushes its idle timeout forward, at most once a
@@ -84,10 +96,19 @@ impl AuthSession {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let last_seen = self.get::<i64>(LAST_SEEN_KEY).await?.unwrap_or_default();
 
-        if now - last_seen >= TOUCH_EVERY_SECS {
+        if now - last_seen >= self.touch_interval() {
             self.insert(LAST_SEEN_KEY, now).await?;
         }
         Ok(())
+    }
+
+    fn touch_interval(&self) -> i64 {
+        match self.0.expiry() {
+            Some(Expiry::OnInactivity(idle)) => {
+                (idle.whole_seconds() / 10).clamp(1, TOUCH_AT_MOST_EVERY_SECS)
+            }
+            _ => TOUCH_AT_MOST_EVERY_SECS,
+        }
     }
 
     async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, AppError> {

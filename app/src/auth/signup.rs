@@ -5,10 +5,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::rules::Password;
+use super::{rules::Password, SignedIn};
 use crate::{
     components::{go_on_success, Field, FormAlert},
-    error::AppError,
+    error::{AppError, Field},
 };
 
 /// Creates an account and signs it in. Answers the path to go to next.
@@ -21,35 +21,29 @@ pub async fn signup(
     #[server(default)] password: Password,
     #[server(default)] password_confirm: Password,
     #[server(default)] next: Option<String>,
-) -> Result<String, AppError> {
-    use super::{rules::check_sign_up, session::AuthSession, users};
-    use crate::{error::FieldErrors, form_post, next::after_sign_in, state::AppState};
+) -> Result<SignedIn, AppError> {
+    use super::{rules::check_sign_up, session::AuthSession, users, CurrentUser};
+    use crate::{
+        error::{echo, FieldErrors, FieldProblem},
+        form_post,
+        next::after_sign_in,
+        state::AppState,
+    };
 
     let state = AppState::current()?;
     let username = username.trim().to_owned();
 
-    let fields = check_sign_up(
-        &username,
-        &password,
-        &password_confirm,
-        state.min_password_chars,
-    );
+    let fields = check_sign_up(&username, &password, &password_confirm, state.min_password_chars);
     if !fields.is_empty() {
-        return Err(AppError::Invalid { fields, username });
+        return Err(AppError::Invalid { fields, username: echo(&username) });
     }
 
     let taken = |username: String| AppError::Invalid {
-        fields: FieldErrors {
-            username: Some("That username is taken. Try another one.".to_owned()),
-            ..FieldErrors::default()
-        },
+        fields: FieldErrors { username: Some(FieldProblem::Taken), ..FieldErrors::default() },
         username,
     };
     // Checked before hashing to spare the work; the unique index has the final word below.
-    if users::find_by_username(&state.db, &username)
-        .await?
-        .is_some()
-    {
+    if users::find_by_username(&state.db, &username).await?.is_some() {
         return Err(taken(username));
     }
 
@@ -59,13 +53,13 @@ pub async fn signup(
         users::Created::UsernameTaken => return Err(taken(username)),
     };
 
-    AuthSession::current().await?.begin(user_id).await?;
-    tracing::Span::current().record("user_id", tracing::field::display(user_id));
+    let session = AuthSession::current().await?.begin(user_id).await?;
+    crate::request_span::record_user(user_id);
     tracing::info!(%user_id, "signed up");
 
-    let target = after_sign_in(next.as_deref()).to_owned();
-    form_post::see_other(&target);
-    Ok(target)
+    let next = after_sign_in(next.as_deref()).to_owned();
+    form_post::see_other(&next);
+    Ok(SignedIn { user: CurrentUser::new(user_id, username, session.signed_in_at), next })
 }
 
 #[component]
@@ -77,14 +71,11 @@ pub fn SignupPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default();
 
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
-    let field = move |pick: fn(&crate::error::FieldErrors) -> &Option<String>| {
-        Signal::derive(move || error.get().and_then(|e| e.field(pick)))
+    let field = move |field: Field| {
+        Signal::derive(move || error.get().and_then(|e| e.field_message(field)))
     };
     let entered = Signal::derive(move || {
-        error
-            .get()
-            .and_then(|err| err.entered_username().map(str::to_owned))
-            .unwrap_or_default()
+        error.get().and_then(|err| err.entered_username().map(str::to_owned)).unwrap_or_default()
     });
 
     view! {
@@ -100,7 +91,7 @@ pub fn SignupPage() -> impl IntoView {
                     autocomplete="username"
                     hint="3 to 32 letters, digits, dots, dashes or underscores."
                     value=entered
-                    error=field(|f| &f.username)
+                    error=field(Field::Username)
                 />
                 <Field
                     label="Password"
@@ -108,14 +99,14 @@ pub fn SignupPage() -> impl IntoView {
                     kind="password"
                     autocomplete="new-password"
                     hint=PASSWORD_HINT
-                    error=field(|f| &f.password)
+                    error=field(Field::Password)
                 />
                 <Field
                     label="Confirm password"
                     name="password_confirm"
                     kind="password"
                     autocomplete="new-password"
-                    error=field(|f| &f.password_confirm)
+                    error=field(Field::PasswordConfirm)
                 />
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
                     "Sign up"

@@ -17,25 +17,21 @@ pub fn HomePage() -> impl IntoView {
                 "Sign-in that the server keeps: your session lives on the server, "
                 "so logging out ends it everywhere the cookie might have gone."
             </p>
-            <Suspense>
-                {move || Suspend::new(async move {
-                    match auth.user.await {
-                        Ok(Some(user)) => EitherOf3::A(view! {
-                            <p class="status">
-                                "You are signed in as " <strong>{user.username}</strong> ". "
-                                <a href="/account">"Go to your account"</a>
-                            </p>
-                        }),
-                        Ok(None) => EitherOf3::B(view! {
-                            <p class="status">
-                                "You are not signed in. " <a href="/login">"Log in"</a> " or "
-                                <a href="/signup">"create an account"</a> "."
-                            </p>
-                        }),
-                        Err(error) => EitherOf3::C(view! { <ErrorPanel error/> }),
-                    }
-                })}
-            </Suspense>
+            {move || match auth.state() {
+                Ok(Some(user)) => EitherOf3::A(view! {
+                    <p class="status">
+                        "You are signed in as " <strong>{user.username}</strong> ". "
+                        <a href="/account">"Go to your account"</a>
+                    </p>
+                }),
+                Ok(None) => EitherOf3::B(view! {
+                    <p class="status">
+                        "You are not signed in. " <a href="/login">"Log in"</a> " or "
+                        <a href="/signup">"create an account"</a> "."
+                    </p>
+                }),
+                Err(error) => EitherOf3::C(view! { <ErrorPanel error/> }),
+            }}
         </section>
     }
 }

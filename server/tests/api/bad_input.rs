@@ -49,11 +49,7 @@ async fn invalid_utf8_in_a_form_is_a_bad_request() {
 async fn broken_percent_encoding_is_a_client_error() {
     let app = TestApp::spawn().await;
 
-    for body in [
-        "username=%zz&password=%",
-        "username=%E2%82&password=x",
-        "%%%=&&==",
-    ] {
+    for body in ["username=%zz&password=%", "username=%E2%82&password=x", "%%%=&&=="] {
         let response = app
             .http
             .post(app.url("/api/login"))
@@ -63,11 +59,7 @@ async fn broken_percent_encoding_is_a_client_error() {
             .await
             .expect("an answer");
 
-        assert!(
-            response.status().is_client_error(),
-            "{body:?} got {}",
-            response.status()
-        );
+        assert!(response.status().is_client_error(), "{body:?} got {}", response.status());
     }
 }
 
@@ -82,17 +74,14 @@ async fn an_unknown_api_path_is_404_with_a_message() {
 }
 
 #[tokio::test]
-async fn malformed_session_cookies_are_anonymous_and_get_cleared() {
+async fn c05_malformed_session_cookies_are_anonymous_and_get_cleared() {
     let app = TestApp::spawn().await;
 
     for value in ["AAAA", "%00", "not base64 !", "AAAAAAAAAAAAAAAAAAAAAA"] {
         let response = app.page("/account", Some(value)).await;
 
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "cookie {value:?}");
-        assert!(
-            session_cookie(&response).is_some_and(|c| c.is_removal()),
-            "cookie {value:?}"
-        );
+        assert!(session_cookie(&response).is_some_and(|c| c.is_removal()), "cookie {value:?}");
     }
     assert_eq!(app.session_rows().await, 0);
 }
@@ -104,10 +93,68 @@ async fn an_oversized_cookie_header_is_refused_with_431() {
 
     let response = app.page("/account", Some(&huge)).await;
 
-    assert_eq!(
-        response.status(),
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
-    );
+    assert_eq!(response.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
     assert!(response.text().await.expect("a body").contains("cookie"));
     assert_eq!(app.session_rows().await, 0);
+}
+
+#[tokio::test]
+async fn c05_bursts_of_anonymous_traffic_write_nothing_and_never_fail() {
+    let app = TestApp::spawn().await;
+    let before = app.session_rows().await;
+
+    let mut requests = tokio::task::JoinSet::new();
+    for path in ["/", "/login", "/signup", "/account"] {
+        for _ in 0..50 {
+            let (http, url) = (app.http.clone(), app.url(path));
+            requests.spawn(async move {
+                let response = http.get(url).header("Accept", "text/html").send().await;
+                let response = response.expect("an answer");
+                (response.status(), session_cookie(&response).is_some())
+            });
+        }
+    }
+    while let Some(outcome) = requests.join_next().await {
+        let (status, cookie) = outcome.expect("the request task");
+        assert!(status == StatusCode::OK || status == StatusCode::SEE_OTHER, "got {status}");
+        assert!(!cookie, "an anonymous request got a session cookie");
+    }
+
+    assert_eq!(app.session_rows().await, before);
+}
+
+#[tokio::test]
+async fn bodies_that_are_not_url_encoded_forms_are_refused_as_unsupported() {
+    let app = TestApp::spawn().await;
+
+    for content_type in ["text/plain", "application/json", "multipart/form-data; boundary=x"] {
+        let response = app
+            .http
+            .post(app.url("/api/signup"))
+            .header("Content-Type", content_type)
+            .body("username=mallory&password=correct-horse-1&password_confirm=correct-horse-1")
+            .send()
+            .await
+            .expect("an answer");
+
+        assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type}");
+    }
+    assert_eq!(app.session_rows().await, 0);
+}
+
+#[tokio::test]
+async fn a_client_cannot_choose_its_request_id() {
+    let app = TestApp::spawn().await;
+
+    let response = app
+        .http
+        .get(app.url("/"))
+        .header("X-Request-Id", "chosen-by-client")
+        .send()
+        .await
+        .expect("an answer");
+
+    let id = response.headers()["x-request-id"].to_str().expect("ASCII");
+    assert_ne!(id, "chosen-by-client");
+    assert_eq!(id.len(), 36, "a UUID");
 }

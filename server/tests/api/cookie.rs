@@ -18,7 +18,7 @@ async fn cookie_from_sign_up(app: &TestApp) -> SetCookie {
 }
 
 #[tokio::test]
-async fn over_http_the_cookie_is_httponly_lax_host_only_and_not_secure() {
+async fn c07_over_http_the_cookie_is_httponly_lax_host_only_and_not_secure() {
     let app = TestApp::spawn().await;
 
     let cookie = cookie_from_sign_up(&app).await;
@@ -28,15 +28,8 @@ async fn over_http_the_cookie_is_httponly_lax_host_only_and_not_secure() {
     assert_eq!(cookie.attribute("SameSite"), Some(Some("Lax")));
     assert_eq!(cookie.attribute("Path"), Some(Some("/")));
     assert!(!cookie.has("Domain"));
-    assert!(
-        !cookie.has("Secure"),
-        "a Secure cookie would be dropped over plain http"
-    );
-    assert_eq!(
-        cookie.attribute("Max-Age"),
-        Some(Some("1800")),
-        "the idle timeout"
-    );
+    assert!(!cookie.has("Secure"), "a Secure cookie would be dropped over plain http");
+    assert_eq!(cookie.attribute("Max-Age"), Some(Some("1800")), "the idle timeout");
 }
 
 #[tokio::test]
@@ -53,7 +46,7 @@ async fn the_session_id_carries_128_random_bits() {
 }
 
 #[tokio::test]
-async fn over_https_the_cookie_is_secure_and_host_prefixed() {
+async fn c07_over_https_the_cookie_is_secure_and_host_prefixed() {
     let app = TestApp::spawn_with(&["--public-origin", "https://sesame.example.test"]).await;
 
     let cookie = cookie_from_sign_up(&app).await;
@@ -73,14 +66,11 @@ async fn over_https_the_cookie_is_secure_and_host_prefixed() {
         .expect("an answer");
     let removal = session_cookie(&logout).expect("a removal cookie");
     assert!(removal.is_removal());
-    assert!(
-        removal.has("Secure"),
-        "browsers ignore a __Host- cookie without Secure"
-    );
+    assert!(removal.has("Secure"), "browsers ignore a __Host- cookie without Secure");
 }
 
 #[tokio::test]
-async fn anonymous_visitors_get_no_cookie_and_no_store_write() {
+async fn c05_anonymous_visitors_get_no_cookie_and_no_store_write() {
     let app = TestApp::spawn().await;
 
     for path in ["/", "/login", "/signup", "/account", "/no-such-page"] {
@@ -94,17 +84,12 @@ async fn anonymous_visitors_get_no_cookie_and_no_store_write() {
 }
 
 #[tokio::test]
-async fn the_session_id_never_appears_in_a_page() {
+async fn c07_the_session_id_never_appears_in_a_page() {
     let app = TestApp::spawn().await;
     let cookie = app.sign_up("alice").await;
 
     for path in ["/", "/account", "/login"] {
-        let page = app
-            .page(path, Some(&cookie))
-            .await
-            .text()
-            .await
-            .expect("a page");
+        let page = app.page(path, Some(&cookie)).await.text().await.expect("a page");
 
         assert!(!page.contains(&cookie), "{path} shows the session id");
     }

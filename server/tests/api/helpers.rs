@@ -28,6 +28,7 @@ impl TestApp {
 
     /// Starts with extra command-line settings, e.g. `["--public-origin", "https://x.test"]`.
     pub async fn spawn_with(extra: &[&str]) -> Self {
+        init_logging();
         let dir = tempfile::tempdir().expect("a temporary directory");
         let extra_args = extra.iter().map(|s| s.to_string()).collect();
         let mut app = Self {
@@ -37,6 +38,7 @@ impl TestApp {
             extra_args,
             http: reqwest::Client::builder()
                 .redirect(redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(20))
                 .build()
                 .expect("an HTTP client"),
         };
@@ -64,9 +66,7 @@ impl TestApp {
     }
 
     async fn start(&mut self) {
-        let server = Server::start(self.settings())
-            .await
-            .expect("the server starts");
+        let server = Server::start(self.settings()).await.expect("the server starts");
         self.base = format!("http://{}", server.addr());
         self.server = Some(server);
     }
@@ -85,10 +85,7 @@ impl TestApp {
 
     /// A new browser-like visitor with an empty cookie jar.
     pub fn visitor(&self) -> Visitor<'_> {
-        Visitor {
-            app: self,
-            cookie: None,
-        }
+        Visitor { app: self, cookie: None }
     }
 
     pub async fn db(&self) -> AnyPool {
@@ -120,6 +117,28 @@ impl TestApp {
         count > 0
     }
 
+    /// The data of the store record behind this cookie value, as JSON.
+    pub async fn session_data(&self, cookie_value: &str) -> Option<serde_json::Value> {
+        let hash = id_hash(cookie_value)?;
+        let db = self.db().await;
+        let data: Option<String> =
+            sqlx::query_scalar("SELECT data FROM sessions WHERE id_hash = $1")
+                .bind(hash)
+                .fetch_optional(&db)
+                .await
+                .expect("sessions can be queried");
+        data.map(|text| serde_json::from_str(&text).expect("records hold JSON"))
+    }
+
+    pub async fn user_id(&self, username: &str) -> String {
+        let db = self.db().await;
+        sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_one(&db)
+            .await
+            .expect("the user exists")
+    }
+
     /// POSTs a form to a server function, as JavaScript would (no redirect expected).
     pub async fn post_form(
         &self,
@@ -134,19 +153,12 @@ impl TestApp {
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, format!("sesame={cookie}"));
         }
-        request
-            .body(encode(fields))
-            .send()
-            .await
-            .expect("the server answers")
+        request.body(encode(fields)).send().await.expect("the server answers")
     }
 
     /// GETs a page as a browser would, with an optional raw session cookie value.
     pub async fn page(&self, path: &str, cookie: Option<&str>) -> Response {
-        let mut request = self
-            .http
-            .get(self.url(path))
-            .header(header::ACCEPT, "text/html");
+        let mut request = self.http.get(self.url(path)).header(header::ACCEPT, "text/html");
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, format!("sesame={cookie}"));
         }
@@ -159,21 +171,11 @@ impl TestApp {
             .post_form(
                 "/api/signup",
                 None,
-                &[
-                    ("username", username),
-                    ("password", PASSWORD),
-                    ("password_confirm", PASSWORD),
-                ],
+                &[("username", username), ("password", PASSWORD), ("password_confirm", PASSWORD)],
             )
             .await;
-        assert_eq!(
-            response.status(),
-            StatusCode::OK,
-            "sign-up of {username} failed"
-        );
-        session_cookie(&response)
-            .expect("sign-up sets the session cookie")
-            .value
+        assert_eq!(response.status(), StatusCode::OK, "sign-up of {username} failed");
+        session_cookie(&response).expect("sign-up sets the session cookie").value
     }
 
     /// Whether this raw cookie value is signed in: /account renders instead of redirecting.
@@ -185,6 +187,19 @@ impl TestApp {
             other => panic!("/account answered {other}"),
         }
     }
+}
+
+/// `SESAME_TEST_LOG=debug cargo test ...` shows the servers' logs of failing tests.
+fn init_logging() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(filter) = std::env::var("SESAME_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    });
 }
 
 pub fn site_root() -> PathBuf {
@@ -215,10 +230,7 @@ pub struct Visitor<'a> {
 
 impl Visitor<'_> {
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
-        let response = self
-            .app
-            .post_form(path, self.cookie.as_deref(), fields)
-            .await;
+        let response = self.app.post_form(path, self.cookie.as_deref(), fields).await;
         self.keep_cookie(&response);
         response
     }
@@ -231,11 +243,7 @@ impl Visitor<'_> {
     }
 
     pub async fn log_in(&mut self, username: &str, password: &str) -> Response {
-        self.post(
-            "/api/login",
-            &[("username", username), ("password", password)],
-        )
-        .await
+        self.post("/api/login", &[("username", username), ("password", password)]).await
     }
 
     fn keep_cookie(&mut self, response: &Response) {
@@ -281,9 +289,7 @@ pub fn set_cookies(response: &Response) -> Vec<SetCookie> {
 }
 
 pub fn session_cookie(response: &Response) -> Option<SetCookie> {
-    set_cookies(response)
-        .into_iter()
-        .find(|c| c.name == "sesame" || c.name == "__Host-sesame")
+    set_cookies(response).into_iter().find(|c| c.name == "sesame" || c.name == "__Host-sesame")
 }
 
 fn parse_set_cookie(header: &str) -> Option<SetCookie> {
@@ -295,18 +301,9 @@ fn parse_set_cookie(header: &str) -> Option<SetCookie> {
             None => (part.to_string(), None),
         })
         .collect();
-    Some(SetCookie {
-        name: name.into(),
-        value: value.into(),
-        attributes,
-    })
+    Some(SetCookie { name: name.into(), value: value.into(), attributes })
 }
 
 pub fn location(response: &Response) -> Option<String> {
-    response
-        .headers()
-        .get(header::LOCATION)?
-        .to_str()
-        .ok()
-        .map(str::to_owned)
+    response.headers().get(header::LOCATION)?.to_str().ok().map(str::to_owned)
 }

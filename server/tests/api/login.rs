@@ -12,10 +12,9 @@ async fn the_right_password_signs_in_and_lands_on_the_account_page() {
     let response = browser.log_in("alice", PASSWORD).await;
 
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        response.json::<String>().await.expect("a target"),
-        "/account"
-    );
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["next"], "/account");
+    assert_eq!(body["user"]["username"], "alice");
     let cookie = browser.cookie.clone().expect("a session cookie");
     assert!(app.is_signed_in(&cookie).await);
 }
@@ -45,29 +44,23 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
     let b: Value = unknown_user.json().await.expect("JSON");
     assert_eq!(a["error"], "wrong_credentials");
     assert_eq!(a["message"], b["message"]);
-    assert_eq!(
-        app.session_rows().await,
-        1,
-        "only the sign-up's session exists"
-    );
+    assert_eq!(app.session_rows().await, 1, "only the sign-up's session exists");
 }
 
 #[tokio::test]
 async fn empty_fields_are_reported_on_each_field() {
     let app = TestApp::spawn().await;
 
-    let response = app
-        .post_form("/api/login", None, &[("username", " "), ("password", "")])
-        .await;
+    let response = app.post_form("/api/login", None, &[("username", " "), ("password", "")]).await;
 
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = response.json().await.expect("JSON");
-    assert_eq!(body["fields"]["username"], "Enter your username.");
-    assert_eq!(body["fields"]["password"], "Enter your password.");
+    assert_eq!(body["fields"]["username"]["message"], "Enter your username.");
+    assert_eq!(body["fields"]["password"]["message"], "Enter your password.");
 }
 
 #[tokio::test]
-async fn logging_in_gives_a_new_session_id_and_ends_the_old_one() {
+async fn c02_logging_in_gives_a_new_session_id_and_ends_the_old_one() {
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
     let mut browser = app.visitor();
@@ -84,7 +77,7 @@ async fn logging_in_gives_a_new_session_id_and_ends_the_old_one() {
 }
 
 #[tokio::test]
-async fn a_planted_session_id_is_never_adopted_at_login() {
+async fn c02_a_planted_session_id_is_never_adopted_at_login() {
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
     let planted = "AAAAAAAAAAAAAAAAAAAAAA"; // well-formed, unknown to the store
@@ -101,7 +94,7 @@ async fn a_planted_session_id_is_never_adopted_at_login() {
 }
 
 #[tokio::test]
-async fn switching_users_carries_nothing_over() {
+async fn c12_switching_users_carries_nothing_over() {
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
     app.sign_up("bob").await;
@@ -114,17 +107,30 @@ async fn switching_users_carries_nothing_over() {
 
     assert_ne!(alices, bobs);
     assert!(!app.is_signed_in(&alices).await);
-    let page = app
-        .page("/account", Some(&bobs))
-        .await
-        .text()
-        .await
-        .expect("a page");
+    let page = app.page("/account", Some(&bobs)).await.text().await.expect("a page");
     assert!(page.contains("bob") && !page.contains("alice"));
+    let record = app.session_data(&bobs).await.expect("bob's record");
+    let keys: Vec<&str> =
+        record.as_object().expect("an object").keys().map(String::as_str).collect();
+    assert_eq!(keys, ["last_seen", "signed_in_at", "user_id"]);
+    assert_eq!(record["user_id"], app.user_id("bob").await.as_str());
 }
 
 #[tokio::test]
-async fn a_plain_form_login_redirects_with_303_to_next() {
+async fn c12_a_login_answer_sets_the_session_cookie_once_in_its_own_header() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+
+    let response = app.visitor().log_in("alice", PASSWORD).await;
+
+    let cookies = crate::helpers::set_cookies(&response);
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    assert_eq!(cookies[0].name, "sesame");
+    assert_eq!(response.headers().get_all("set-cookie").iter().count(), 1);
+}
+
+#[tokio::test]
+async fn c11_a_plain_form_login_redirects_with_303_to_next() {
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
 
@@ -145,15 +151,12 @@ async fn a_plain_form_login_redirects_with_303_to_next() {
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers().get_all("location").iter().count(), 1);
-    assert_eq!(
-        crate::helpers::location(&response).as_deref(),
-        Some("/account?tab=x")
-    );
+    assert_eq!(crate::helpers::location(&response).as_deref(), Some("/account?tab=x"));
     assert!(session_cookie(&response).is_some());
 }
 
 #[tokio::test]
-async fn a_failed_plain_form_login_goes_back_to_the_form_with_the_error() {
+async fn c11_a_failed_plain_form_login_goes_back_to_the_form_with_the_error() {
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
 
@@ -163,29 +166,41 @@ async fn a_failed_plain_form_login_goes_back_to_the_form_with_the_error() {
         .header("Accept", "text/html")
         .header("Referer", app.url("/login?next=%2Faccount"))
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(crate::helpers::encode(&[
-            ("username", "alice"),
-            ("password", "wrong-password"),
-        ]))
+        .body(crate::helpers::encode(&[("username", "alice"), ("password", "wrong-password")]))
         .send()
         .await
         .expect("an answer");
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let back = crate::helpers::location(&response).expect("a location");
-    assert!(
-        back.starts_with("/login?next=%2Faccount&"),
-        "went to {back}"
-    );
-    let page = app
-        .page(&back, None)
-        .await
-        .text()
-        .await
-        .expect("the login page");
+    assert!(back.starts_with("/login?next=%2Faccount&"), "went to {back}");
+    let page = app.page(&back, None).await.text().await.expect("the login page");
     assert!(page.contains("Wrong username or password."));
-    assert!(
-        page.contains(r#"value="alice""#),
-        "the username is filled in again"
-    );
+    assert!(page.contains(r#"value="alice""#), "the username is filled in again");
+}
+
+#[tokio::test]
+async fn c11_a_failed_form_post_from_a_foreign_referer_is_sent_home_not_abroad() {
+    let app = TestApp::spawn().await;
+
+    for referer in [
+        "https://evil.example//evil.example/phish",
+        "https://evil.example/\\evil.example/phish",
+        "https://evil.example/..//evil.example/",
+        "javascript:alert(1)",
+    ] {
+        let response = app
+            .http
+            .post(app.url("/api/login"))
+            .header("Accept", "text/html")
+            .header("Referer", referer)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("username=alice&password=wrong-password-xx")
+            .send()
+            .await
+            .expect("an answer");
+
+        let location = crate::helpers::location(&response).expect("a location");
+        assert!(location.starts_with('/') && !location.starts_with("//"), "{referer} → {location}");
+    }
 }

@@ -3,7 +3,7 @@ use reqwest::StatusCode;
 use crate::helpers::{session_cookie, TestApp, PASSWORD};
 
 #[tokio::test]
-async fn logout_deletes_the_server_record_and_expires_the_cookie() {
+async fn c01_logout_deletes_the_server_record_and_expires_the_cookie() {
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
     let mut browser = app.visitor();
@@ -22,7 +22,7 @@ async fn logout_deletes_the_server_record_and_expires_the_cookie() {
 }
 
 #[tokio::test]
-async fn a_cookie_replayed_after_logout_is_anonymous() {
+async fn c01_a_cookie_replayed_after_logout_is_anonymous() {
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
     let mut browser = app.visitor();
@@ -34,14 +34,11 @@ async fn a_cookie_replayed_after_logout_is_anonymous() {
     assert!(!app.is_signed_in(&copied).await);
     let who = app.post_form("/api/current_user", Some(&copied), &[]).await;
     assert_eq!(who.status(), StatusCode::OK);
-    assert_eq!(
-        who.json::<Option<serde_json::Value>>().await.expect("JSON"),
-        None
-    );
+    assert_eq!(who.json::<Option<serde_json::Value>>().await.expect("JSON"), None);
 }
 
 #[tokio::test]
-async fn a_plain_form_logout_lands_on_the_home_page() {
+async fn c11_a_plain_form_logout_lands_on_the_home_page() {
     let app = TestApp::spawn().await;
     let cookie = app.sign_up("alice").await;
 
@@ -57,14 +54,12 @@ async fn a_plain_form_logout_lands_on_the_home_page() {
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(crate::helpers::location(&response).as_deref(), Some("/"));
-    assert!(session_cookie(&response)
-        .expect("a removal cookie")
-        .is_removal());
+    assert!(session_cookie(&response).expect("a removal cookie").is_removal());
     assert!(!app.is_signed_in(&cookie).await);
 }
 
 #[tokio::test]
-async fn logout_is_post_only() {
+async fn c08_logout_is_post_only() {
     let app = TestApp::spawn().await;
     let cookie = app.sign_up("alice").await;
 

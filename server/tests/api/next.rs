@@ -7,30 +7,24 @@ async fn login_target(app: &TestApp, next: &str) -> String {
         .post_form(
             "/api/login",
             None,
-            &[
-                ("username", "alice"),
-                ("password", PASSWORD),
-                ("next", next),
-            ],
+            &[("username", "alice"), ("password", PASSWORD), ("next", next)],
         )
         .await;
     assert_eq!(response.status(), 200, "login with next={next:?}");
-    response.json().await.expect("a target")
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    body["next"].as_str().expect("a target").to_owned()
 }
 
 #[tokio::test]
-async fn a_local_path_with_its_query_is_kept() {
+async fn c15_a_local_path_with_its_query_is_kept() {
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
 
-    assert_eq!(
-        login_target(&app, "/account?tab=devices").await,
-        "/account?tab=devices"
-    );
+    assert_eq!(login_target(&app, "/account?tab=devices").await, "/account?tab=devices");
 }
 
 #[tokio::test]
-async fn off_site_and_malformed_targets_fall_back_to_the_account_page() {
+async fn c15_off_site_and_malformed_targets_fall_back_to_the_account_page() {
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
 
@@ -43,13 +37,17 @@ async fn off_site_and_malformed_targets_fall_back_to_the_account_page() {
         "/account\r\nSet-Cookie: x=y",
         "/\0",
         "",
+        "/..//evil.example/x",
+        "/.//evil.example",
+        "/x/..//evil.example",
+        "/%2e%2e//evil.example",
     ] {
         assert_eq!(login_target(&app, next).await, "/account", "next={next:?}");
     }
 }
 
 #[tokio::test]
-async fn a_header_injection_attempt_in_a_form_login_neither_injects_nor_breaks_the_server() {
+async fn c15_a_header_injection_attempt_in_a_form_login_neither_injects_nor_breaks_the_server() {
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
 
@@ -64,12 +62,33 @@ async fn a_header_injection_attempt_in_a_form_login_neither_injects_nor_breaks_t
         .expect("an answer");
 
     assert_eq!(response.status(), 303);
-    assert_eq!(
-        crate::helpers::location(&response).as_deref(),
-        Some("/account")
-    );
-    assert!(crate::helpers::set_cookies(&response)
-        .iter()
-        .all(|c| c.name != "x"));
+    assert_eq!(crate::helpers::location(&response).as_deref(), Some("/account"));
+    assert!(crate::helpers::set_cookies(&response).iter().all(|c| c.name != "x"));
     assert_eq!(app.page("/", None).await.status(), 200);
+}
+
+#[tokio::test]
+async fn c15_a_protected_page_with_a_query_is_where_login_returns() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+
+    let bounced = app.page("/account?tab=devices", None).await;
+    let login_page = crate::helpers::location(&bounced).expect("a redirect to login");
+    assert_eq!(login_page, "/login?next=%2Faccount%3Ftab%3Ddevices");
+
+    let response = app
+        .http
+        .post(app.url("/api/login"))
+        .header("Accept", "text/html")
+        .header("Referer", app.url(&login_page))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(crate::helpers::encode(&[
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("next", "/account?tab=devices"),
+        ]))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(crate::helpers::location(&response).as_deref(), Some("/account?tab=devices"));
 }
