@@ -60,6 +60,10 @@ setup_wasm_target() {
   apt_install rustc-web cargo-web rust-web-src "lld-$LLD_MAJOR"
   [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ] \
     || die "rustc-web or rust-web-src did not install as expected"
+  local minor
+  minor=$(/usr/bin/rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
+  [ "$minor" -ge 88 ] 2>/dev/null \
+    || die "Debian's rustc is $(/usr/bin/rustc --version); Leptos 0.8 needs 1.88 or newer (bookworm-security has 1.96)"
   echo debian >"$mode_file"
 }
 
