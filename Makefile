@@ -12,7 +12,7 @@ run: build
 
 # `cargo test` builds the server binary too (with the tests' dependencies unified in), and
 # the browser tests use that binary: one server build instead of two on a cold run.
-test: setup-test frontend test-rust test-e2e
+test: setup-test lint frontend test-rust test-e2e
 
 build: frontend server
 
@@ -39,7 +39,7 @@ fmt:
 
 lint:
 	cargo fmt --all --check
-	cargo clippy --release -p server --all-targets -- -D warnings
+	cargo clippy --release -p app -p server --all-targets -- -D warnings
 
 clean:
 	rm -rf target/site target/wasm-bindgen
