@@ -6,12 +6,12 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     auth::{Auth, SignedIn},
-    error::AppError,
+    error::{AppError, Field},
 };
 
 /// A labelled input with its error message announced next to it.
 #[component]
-pub fn Field(
+pub fn LabeledInput(
     label: &'static str,
     name: &'static str,
     autocomplete: &'static str,
@@ -55,12 +55,20 @@ pub fn Field(
     }
 }
 
+/// The message for `field` out of a form's latest error, as a signal for [`LabeledInput`].
+pub fn field_error(error: Signal<Option<AppError>>, field: Field) -> Signal<Option<String>> {
+    Signal::derive(move || error.get().and_then(|err| err.field_message(field)))
+}
+
 /// The form-wide message: what failed, in one sentence, announced when it appears.
 #[component]
 pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     view! {
         <div class="form-alert" aria-live="assertive">
-            {move || error.get().map(|err| view! { <p class="alert" role="alert">{err.user_message()}</p> })}
+            {move || {
+                let message = error.get()?.user_message();
+                Some(view! { <p class="alert" role="alert">{message}</p> })
+            }}
         </div>
     }
 }

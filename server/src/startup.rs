@@ -85,7 +85,8 @@ impl Server {
             }
         });
 
-        tracing::info!(%addr, %origin, database = %db::describe(&settings.database_url), "listening");
+        let database = db::describe(&settings.database_url);
+        tracing::info!(%addr, %origin, %database, "listening");
         Ok(Self { addr, stop, serving, sweeping })
     }
 

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{rules::Password, Auth, SignedIn};
 use crate::{
-    components::{go_on_success, Field, FormAlert},
+    components::{field_error, go_on_success, FormAlert, LabeledInput},
     error::{AppError, Field},
 };
 
@@ -90,19 +90,19 @@ pub fn LoginPage() -> impl IntoView {
             <ActionForm action=action attr:class="form">
                 <FormAlert error/>
                 <input type="hidden" name="next" value=next/>
-                <Field
+                <LabeledInput
                     label="Username"
                     name="username"
                     autocomplete="username"
                     value=entered
-                    error=Signal::derive(move || error.get().and_then(|e| e.field_message(Field::Username)))
+                    error=field_error(error, Field::Username)
                 />
-                <Field
+                <LabeledInput
                     label="Password"
                     name="password"
                     kind="password"
                     autocomplete="current-password"
-                    error=Signal::derive(move || error.get().and_then(|e| e.field_message(Field::Password)))
+                    error=field_error(error, Field::Password)
                 />
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
                     "Log in"

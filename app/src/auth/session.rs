@@ -40,7 +40,7 @@ impl AuthSession {
     /// The session of the request being handled (put there by the session middleware).
     pub async fn current() -> Result<Self, AppError> {
         leptos_axum::extract::<Session>().await.map(Self).map_err(|err| {
-            tracing::error!(error = %err, "no session on the request: is the session layer installed?");
+            tracing::error!(error = %err, "no session on the request (session layer missing?)");
             AppError::Internal {}
         })
     }

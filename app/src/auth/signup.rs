@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{rules::Password, SignedIn};
 use crate::{
-    components::{go_on_success, Field, FormAlert},
+    components::{field_error, go_on_success, FormAlert, LabeledInput},
     error::{AppError, Field},
 };
 
@@ -71,9 +71,7 @@ pub fn SignupPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default();
 
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
-    let field = move |field: Field| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(field)))
-    };
+    let field = move |field: Field| field_error(error, field);
     let entered = Signal::derive(move || {
         error.get().and_then(|err| err.entered_username().map(str::to_owned)).unwrap_or_default()
     });
@@ -85,7 +83,7 @@ pub fn SignupPage() -> impl IntoView {
             <ActionForm action=action attr:class="form">
                 <FormAlert error/>
                 <input type="hidden" name="next" value=next/>
-                <Field
+                <LabeledInput
                     label="Username"
                     name="username"
                     autocomplete="username"
@@ -93,7 +91,7 @@ pub fn SignupPage() -> impl IntoView {
                     value=entered
                     error=field(Field::Username)
                 />
-                <Field
+                <LabeledInput
                     label="Password"
                     name="password"
                     kind="password"
@@ -101,7 +99,7 @@ pub fn SignupPage() -> impl IntoView {
                     hint=PASSWORD_HINT
                     error=field(Field::Password)
                 />
-                <Field
+                <LabeledInput
                     label="Confirm password"
                     name="password_confirm"
                     kind="password"

@@ -156,6 +156,31 @@ impl TestApp {
         request.body(encode(fields)).send().await.expect("the server answers")
     }
 
+    /// POSTs a form as a browser with JavaScript off does: it asks for HTML and names the
+    /// page the form was on (`referer`, a path here or any absolute URL).
+    pub async fn submit(
+        &self,
+        path: &str,
+        referer: Option<&str>,
+        cookie: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        let mut request = self
+            .http
+            .post(self.url(path))
+            .header(header::ACCEPT, "text/html")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(referer) = referer {
+            let referer =
+                if referer.starts_with('/') { self.url(referer) } else { referer.to_owned() };
+            request = request.header(header::REFERER, referer);
+        }
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, format!("sesame={cookie}"));
+        }
+        request.body(body).send().await.expect("the server answers")
+    }
+
     /// GETs a page as a browser would, with an optional raw session cookie value.
     pub async fn page(&self, path: &str, cookie: Option<&str>) -> Response {
         let mut request = self.http.get(self.url(path)).header(header::ACCEPT, "text/html");

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{session_cookie, TestApp, PASSWORD};
+use crate::helpers::{encode, session_cookie, TestApp, PASSWORD};
 
 #[tokio::test]
 async fn the_right_password_signs_in_and_lands_on_the_account_page() {
@@ -134,20 +134,9 @@ async fn c11_a_plain_form_login_redirects_with_303_to_next() {
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
 
-    let response = app
-        .http
-        .post(app.url("/api/login"))
-        .header("Accept", "text/html")
-        .header("Referer", app.url("/login?next=%2Faccount"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(crate::helpers::encode(&[
-            ("username", "alice"),
-            ("password", PASSWORD),
-            ("next", "/account?tab=x"),
-        ]))
-        .send()
-        .await
-        .expect("an answer");
+    let fields = [("username", "alice"), ("password", PASSWORD), ("next", "/account?tab=x")];
+    let response =
+        app.submit("/api/login", Some("/login?next=%2Faccount"), None, encode(&fields)).await;
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers().get_all("location").iter().count(), 1);
@@ -160,16 +149,9 @@ async fn c11_a_failed_plain_form_login_goes_back_to_the_form_with_the_error() {
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
 
-    let response = app
-        .http
-        .post(app.url("/api/login"))
-        .header("Accept", "text/html")
-        .header("Referer", app.url("/login?next=%2Faccount"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(crate::helpers::encode(&[("username", "alice"), ("password", "wrong-password")]))
-        .send()
-        .await
-        .expect("an answer");
+    let fields = [("username", "alice"), ("password", "wrong-password")];
+    let response =
+        app.submit("/api/login", Some("/login?next=%2Faccount"), None, encode(&fields)).await;
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let back = crate::helpers::location(&response).expect("a location");
@@ -189,18 +171,11 @@ async fn c11_a_failed_form_post_from_a_foreign_referer_is_sent_home_not_abroad()
         "https://evil.example/..//evil.example/",
         "javascript:alert(1)",
     ] {
-        let response = app
-            .http
-            .post(app.url("/api/login"))
-            .header("Accept", "text/html")
-            .header("Referer", referer)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body("username=alice&password=wrong-password-xx")
-            .send()
-            .await
-            .expect("an answer");
+        let body = "username=alice&password=wrong-password-xx";
+        let response = app.submit("/api/login", Some(referer), None, body).await;
 
         let location = crate::helpers::location(&response).expect("a location");
-        assert!(location.starts_with('/') && !location.starts_with("//"), "{referer} → {location}");
+        let local = location.starts_with('/') && !location.starts_with("//");
+        assert!(local, "{referer} → {location}");
     }
 }

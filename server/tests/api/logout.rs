@@ -42,15 +42,7 @@ async fn c11_a_plain_form_logout_lands_on_the_home_page() {
     let app = TestApp::spawn().await;
     let cookie = app.sign_up("alice").await;
 
-    let response = app
-        .http
-        .post(app.url("/api/logout"))
-        .header("Accept", "text/html")
-        .header("Referer", app.url("/account"))
-        .header("Cookie", format!("sesame={cookie}"))
-        .send()
-        .await
-        .expect("an answer");
+    let response = app.submit("/api/logout", Some("/account"), Some(&cookie), "").await;
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(crate::helpers::location(&response).as_deref(), Some("/"));

@@ -1,6 +1,6 @@
 //! `next`: where a login sends the user. Local paths only.
 
-use crate::helpers::{TestApp, PASSWORD};
+use crate::helpers::{encode, TestApp, PASSWORD};
 
 async fn login_target(app: &TestApp, next: &str) -> String {
     let response = app
@@ -51,15 +51,8 @@ async fn c15_a_header_injection_attempt_in_a_form_login_neither_injects_nor_brea
     let app = TestApp::spawn().await;
     app.sign_up("alice").await;
 
-    let response = app
-        .http
-        .post(app.url("/api/login"))
-        .header("Accept", "text/html")
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("username=alice&password=correct-horse-1&next=%2Faccount%0D%0ASet-Cookie:%20x=y")
-        .send()
-        .await
-        .expect("an answer");
+    let body = "username=alice&password=correct-horse-1&next=%2Faccount%0D%0ASet-Cookie:%20x=y";
+    let response = app.submit("/api/login", None, None, body).await;
 
     assert_eq!(response.status(), 303);
     assert_eq!(crate::helpers::location(&response).as_deref(), Some("/account"));
@@ -76,19 +69,7 @@ async fn c15_a_protected_page_with_a_query_is_where_login_returns() {
     let login_page = crate::helpers::location(&bounced).expect("a redirect to login");
     assert_eq!(login_page, "/login?next=%2Faccount%3Ftab%3Ddevices");
 
-    let response = app
-        .http
-        .post(app.url("/api/login"))
-        .header("Accept", "text/html")
-        .header("Referer", app.url(&login_page))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(crate::helpers::encode(&[
-            ("username", "alice"),
-            ("password", PASSWORD),
-            ("next", "/account?tab=devices"),
-        ]))
-        .send()
-        .await
-        .expect("an answer");
+    let fields = [("username", "alice"), ("password", PASSWORD), ("next", "/account?tab=devices")];
+    let response = app.submit("/api/login", Some(&login_page), None, encode(&fields)).await;
     assert_eq!(crate::helpers::location(&response).as_deref(), Some("/account?tab=devices"));
 }
