@@ -19,6 +19,7 @@ use tower_http::{
     services::{ServeDir, ServeFile},
     trace::TraceLayer,
 };
+use tower_sessions::SessionManagerLayer;
 use tower_sessions_core::ExpiredDeletion;
 
 use crate::{
@@ -61,15 +62,10 @@ impl Server {
             min_password_chars: usize::try_from(settings.password_min_length).unwrap_or(12),
         };
         let leptos = leptos_options(&settings.site_root, addr);
-        let router = router(ServerState { leptos, app }, &settings.site_root)
-            .layer(cookie_policy::session_layer(store.clone(), &origin, settings.session_idle()))
-            .layer(middleware::from_fn(cookie_policy::complete_removal_cookie))
-            .layer(middleware::from_fn(cookie_policy::refuse_oversized_cookies))
-            .layer(middleware::from_fn(telemetry::remember_span))
-            .layer(TraceLayer::new_for_http().make_span_with(telemetry::RequestSpan))
-            .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-            .layer(middleware::map_request(telemetry::drop_client_request_id));
+        let sessions =
+            cookie_policy::session_layer(store.clone(), &origin, settings.session_idle());
+        let router =
+            with_layers(router(ServerState { leptos, app }, &settings.site_root), sessions);
 
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = tokio::spawn(async move {
@@ -125,6 +121,20 @@ fn router(state: ServerState, site_root: &Path) -> Router {
         .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")))
         .fallback(pages::render)
         .with_state(state)
+}
+
+/// What every request passes through, outermost last: request id, tracing span, cookie
+/// size check, then the session (which loads nothing until a handler asks).
+fn with_layers(router: Router, sessions: SessionManagerLayer<SqlSessionStore>) -> Router {
+    router
+        .layer(sessions)
+        .layer(middleware::from_fn(cookie_policy::complete_removal_cookie))
+        .layer(middleware::from_fn(cookie_policy::refuse_oversized_cookies))
+        .layer(middleware::from_fn(telemetry::remember_span))
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::RequestSpan))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::map_request(telemetry::drop_client_request_id))
 }
 
 /// 200 when the server can serve requests, 503 when its database cannot be used.

@@ -260,13 +260,6 @@ impl Visitor<'_> {
         response
     }
 
-    #[allow(dead_code)]
-    pub async fn get(&mut self, path: &str) -> Response {
-        let response = self.app.page(path, self.cookie.as_deref()).await;
-        self.keep_cookie(&response);
-        response
-    }
-
     pub async fn log_in(&mut self, username: &str, password: &str) -> Response {
         self.post("/api/login", &[("username", username), ("password", password)]).await
     }
