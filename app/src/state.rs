@@ -3,7 +3,10 @@
 use leptos::prelude::use_context;
 use sqlx::AnyPool;
 
-use crate::{auth::password::Passwords, error::AppError};
+use crate::{
+    auth::{password::Passwords, session::SessionPolicy},
+    error::AppError,
+};
 
 /// Shared, cheap to clone: every field is a handle.
 #[derive(Clone)]
@@ -13,6 +16,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Fewest characters a new password may have (never below the ASVS floor of 12).
     pub min_password_chars: usize,
+    /// How long sessions last.
+    pub sessions: SessionPolicy,
 }
 
 impl AppState {

@@ -164,7 +164,7 @@ for (const javaScript of [true, false]) {
       await thief.close();
     });
 
-    test('the session cookie is HttpOnly, Lax, host-only and lives as long as the idle timeout', async ({ page, context, request }) => {
+    test('the session cookie is HttpOnly, Lax, host-only, and persistent only when asked', async ({ page, context, request }) => {
       const username = uniqueName('jar');
       await signUpThroughApi(request, username);
       await page.goto('/login');
@@ -180,12 +180,23 @@ for (const javaScript of [true, false]) {
       expect(cookie.path).toBe('/');
       expect(cookie.secure).toBe(false);
       expect(cookie.domain).toBe('127.0.0.1');
-      const lifetime = cookie.expires - Date.now() / 1000;
-      expect(lifetime).toBeGreaterThan(29 * 60);
-      expect(lifetime).toBeLessThanOrEqual(30 * 60 + 5);
+      expect(cookie.expires, 'a cookie that ends with the browser session').toBe(-1);
       if (javaScript) {
         expect(await page.evaluate(() => document.cookie)).not.toContain('sesame');
       }
+
+      await page.goto('/login');
+      await hydrated(page, javaScript);
+      await page.getByLabel('Username').fill(username);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByLabel('Keep me signed in on this device').check();
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await expect(page).toHaveURL(/\/account$/);
+
+      const [kept] = (await context.cookies()).filter((c) => c.name === 'sesame');
+      const lifetime = kept.expires - Date.now() / 1000;
+      expect(lifetime).toBeGreaterThan(14 * 24 * 3600 - 60);
+      expect(lifetime).toBeLessThanOrEqual(14 * 24 * 3600 + 5);
     });
   });
 }

@@ -6,6 +6,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
+use app::auth::session::SessionPolicy;
 use clap::Parser;
 use url::Url;
 
@@ -26,10 +27,25 @@ pub struct Settings {
     #[arg(long, env = "SESAME_PUBLIC_ORIGIN")]
     pub public_origin: Option<Url>,
 
-    /// A session that sees no request for this many minutes ends.
-    #[arg(long, env = "SESAME_SESSION_IDLE_MINUTES", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=60 * 24 * 30))]
-    pub session_idle_minutes: u64,
+    /// A session that sees no request for this long ends (`30m`, `1h`, `90s`, ...).
+    #[arg(long, env = "SESAME_SESSION_IDLE", default_value = "30m", value_parser = duration)]
+    pub session_idle: Duration,
+
+    /// A session ends this long after sign-in, however active it is.
+    #[arg(long, env = "SESAME_SESSION_ABSOLUTE", default_value = "12h", value_parser = duration)]
+    pub session_absolute: Duration,
+
+    /// Idle timeout of a session signed in with "keep me signed in".
+    #[arg(long, env = "SESAME_REMEMBER_IDLE", default_value = "14d", value_parser = duration)]
+    pub remember_idle: Duration,
+
+    /// Absolute timeout of a session signed in with "keep me signed in".
+    #[arg(long, env = "SESAME_REMEMBER_ABSOLUTE", default_value = "30d", value_parser = duration)]
+    pub remember_absolute: Duration,
+
+    /// How often expired sessions are deleted from the store (they are refused anyway).
+    #[arg(long, env = "SESAME_SWEEP_EVERY", default_value = "1m", value_parser = duration)]
+    pub sweep_every: Duration,
 
     /// Fewest characters a new password may have (12 at least).
     #[arg(long, env = "SESAME_PASSWORD_MIN_LENGTH", default_value_t = 12,
@@ -63,9 +79,28 @@ impl Settings {
         Ok(origin)
     }
 
-    pub fn session_idle(&self) -> Duration {
-        Duration::from_secs(self.session_idle_minutes * 60)
+    /// The session timeouts, checked to make sense together.
+    pub fn session_policy(&self) -> anyhow::Result<SessionPolicy> {
+        let policy = SessionPolicy {
+            idle: self.session_idle,
+            absolute: self.session_absolute,
+            remember_idle: self.remember_idle,
+            remember_absolute: self.remember_absolute,
+        };
+        if policy.idle > policy.absolute || policy.remember_idle > policy.remember_absolute {
+            bail!("an idle timeout longer than its absolute timeout would never apply");
+        }
+        Ok(policy)
     }
+}
+
+/// A duration such as `30m`, `12h`, `14d` or `90s`, at least a second.
+fn duration(text: &str) -> Result<Duration, String> {
+    let parsed = humantime::parse_duration(text).map_err(|err| err.to_string())?;
+    if parsed < Duration::from_secs(1) {
+        return Err("use at least one second".into());
+    }
+    Ok(parsed)
 }
 
 #[cfg(test)]
@@ -91,6 +126,17 @@ mod tests {
         let result = settings(&["--public-origin", "https://example.test/app"]).origin(bound);
 
         assert!(result.is_err());
+    }
+
+    #[test]
+    fn timeouts_read_as_human_durations_and_must_fit_together() {
+        let policy = settings(&["--session-idle", "90s"]).session_policy().expect("valid");
+
+        assert_eq!(policy.idle, Duration::from_secs(90));
+        assert_eq!(policy.remember_absolute, Duration::from_secs(30 * 24 * 3600));
+        let upside_down = settings(&["--session-idle", "2h", "--session-absolute", "1h"]);
+        assert!(upside_down.session_policy().is_err());
+        assert!(Settings::try_parse_from(["sesame", "--session-idle", "0s"]).is_err());
     }
 
     #[test]

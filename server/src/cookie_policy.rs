@@ -8,10 +8,9 @@
 //! - `Secure` and the `__Host-` prefix when the public origin is https; the prefix makes the
 //!   browser refuse the cookie unless it is Secure, host-only and on `/`. Over plain http
 //!   (development on loopback) a Secure cookie would be dropped, so neither is used there.
-//! - `Max-Age` equal to the idle timeout, renewed whenever the server extends the session;
-//!   the server enforces the same expiry on its side.
-
-use std::time::Duration;
+//! - No `Max-Age`: the cookie ends with the browser session, unless the user asked to be
+//!   kept signed in; then `Max-Age` runs to the session's end and moves with it. Either way
+//!   the server enforces the session's idle and absolute limits on its side.
 
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use url::Url;
@@ -32,21 +31,16 @@ pub fn cookie_name(origin: &Url) -> &'static str {
     }
 }
 
-/// The tower-sessions layer that reads and sets the session cookie.
-pub fn session_layer(
-    store: SqlSessionStore,
-    origin: &Url,
-    idle: Duration,
-) -> SessionManagerLayer<SqlSessionStore> {
-    let idle = time::Duration::try_from(idle).unwrap_or(time::Duration::MINUTE * 30);
-
+/// The tower-sessions layer that reads and sets the session cookie. How long the cookie
+/// lives is decided per session (see `app::auth::session`).
+pub fn session_layer(store: SqlSessionStore, origin: &Url) -> SessionManagerLayer<SqlSessionStore> {
     SessionManagerLayer::new(store)
         .with_name(cookie_name(origin))
         .with_secure(origin.scheme() == "https")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(idle))
+        .with_expiry(Expiry::OnSessionEnd)
 }
 
 /// Gives the cookie that deletes the session cookie the same attributes as the cookie itself.

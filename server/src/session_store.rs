@@ -8,6 +8,7 @@
 //! - has no index from user to sessions, which listing and ending a user's sessions needs;
 //! - follows tower-sessions' releases with a lag (0.15 of both do not fit together).
 
+use app::auth::session::{EXPIRES_AT_KEY, USER_ID_KEY};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyPool, Row};
@@ -38,7 +39,17 @@ fn now() -> i64 {
 
 /// The user a record belongs to, kept in its own column so a user's sessions can be found.
 fn user_id(record: &Record) -> Option<String> {
-    record.data.get(app::auth::session::USER_ID_KEY)?.as_str().map(str::to_owned)
+    record.data.get(USER_ID_KEY)?.as_str().map(str::to_owned)
+}
+
+/// When a record ends: the session's own `expires_at` (which knows the idle and absolute
+/// limits, see `app::auth::session`), else what tower-sessions computed.
+fn expires_at(record: &Record) -> i64 {
+    record
+        .data
+        .get(EXPIRES_AT_KEY)
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or_else(|| record.expiry_date.unix_timestamp())
 }
 
 fn backend(err: sqlx::Error) -> session_store::Error {
@@ -69,7 +80,7 @@ impl SessionStore for SqlSessionStore {
             .bind(id_hash(&record.id))
             .bind(user_id.clone())
             .bind(data.clone())
-            .bind(record.expiry_date.unix_timestamp())
+            .bind(expires_at(record))
             .execute(&self.db)
             .await
             .map_err(backend)?;
@@ -89,7 +100,7 @@ impl SessionStore for SqlSessionStore {
         )
         .bind(user_id(record))
         .bind(encode(record)?)
-        .bind(record.expiry_date.unix_timestamp())
+        .bind(expires_at(record))
         .bind(id_hash(&record.id))
         .bind(now())
         .execute(&self.db)

@@ -1,6 +1,6 @@
 //! Assembles the server: database, session layer, routes, and the listening socket.
 
-use std::{net::SocketAddr, path::Path, time::Duration};
+use std::{net::SocketAddr, path::Path};
 
 use anyhow::Context;
 use app::{auth::password::Passwords, state::AppState, App};
@@ -25,9 +25,6 @@ use tower_sessions_core::ExpiredDeletion;
 use crate::{
     api, config::Settings, cookie_policy, db, pages, session_store::SqlSessionStore, telemetry,
 };
-
-/// How often expired session records are swept from the store.
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// The router's state: Leptos' options, and what server functions get through context.
 #[derive(Clone, FromRef)]
@@ -60,10 +57,10 @@ impl Server {
             db: db.clone(),
             passwords: Passwords::new(cores),
             min_password_chars: usize::try_from(settings.password_min_length).unwrap_or(12),
+            sessions: settings.session_policy()?,
         };
         let leptos = leptos_options(&settings.site_root, addr);
-        let sessions =
-            cookie_policy::session_layer(store.clone(), &origin, settings.session_idle());
+        let sessions = cookie_policy::session_layer(store.clone(), &origin);
         let router =
             with_layers(router(ServerState { leptos, app }, &settings.site_root), sessions);
 
@@ -75,8 +72,9 @@ impl Server {
                 })
                 .await
         });
+        let sweep_every = settings.sweep_every;
         let sweeping = tokio::spawn(async move {
-            if let Err(err) = store.continuously_delete_expired(SWEEP_EVERY).await {
+            if let Err(err) = store.continuously_delete_expired(sweep_every).await {
                 tracing::error!(error = %err, "expired-session sweeper stopped");
             }
         });

@@ -14,14 +14,16 @@ use crate::{
     error::{AppError, Field},
 };
 
-/// Signs in with a username and password. Answers the path to go to next.
+/// Signs in with a username and password. Answers who is signed in and where to go next.
 ///
-/// Endpoint: `POST /api/login`, form-encoded fields `username`, `password` and optional `next`.
+/// Endpoint: `POST /api/login`, form-encoded fields `username`, `password`, and optional
+/// `next` and `remember` (a checkbox: any value but `false`, `0` or `off` means checked).
 #[server(endpoint = "login", prefix = "/api")]
 pub async fn login(
     #[server(default)] username: String,
     #[server(default)] password: Password,
     #[server(default)] next: Option<String>,
+    #[server(default)] remember: Option<String>,
 ) -> Result<SignedIn, AppError> {
     use super::{session::AuthSession, users, CurrentUser};
     use crate::{
@@ -53,13 +55,22 @@ pub async fn login(
         return Err(AppError::WrongCredentials { username: echo(&username) });
     };
 
-    let session = AuthSession::current().await?.begin(user.id).await?;
+    let session = AuthSession::current()
+        .await?
+        .begin(user.id, checked(remember.as_deref()), &state.sessions)
+        .await?;
     crate::request_span::record_user(user.id);
     tracing::info!(user_id = %user.id, "signed in");
 
     let next = after_sign_in(next.as_deref()).to_owned();
     form_post::see_other(&next);
     Ok(SignedIn { user: CurrentUser::new(user.id, user.username, session.signed_in_at), next })
+}
+
+/// Whether a checkbox field was ticked: browsers send it (as `on`) only when it is.
+#[cfg(feature = "ssr")]
+fn checked(value: Option<&str>) -> bool {
+    value.is_some_and(|value| !matches!(value, "" | "false" | "0" | "off"))
 }
 
 #[component]
@@ -104,6 +115,10 @@ pub fn LoginPage() -> impl IntoView {
                     autocomplete="current-password"
                     error=field_error(error, Field::Password)
                 />
+                <label class="check">
+                    <input type="checkbox" name="remember"/>
+                    " Keep me signed in on this device"
+                </label>
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
                     "Log in"
                 </button>

@@ -81,7 +81,7 @@ pub async fn resolve(
     };
     crate::request_span::record_user(user.id);
 
-    session.touch().await?;
+    session.touch(&state.sessions).await?;
     Ok(Some(CurrentUser::new(user.id, user.username, signed_in.signed_in_at)))
 }
 

@@ -1,7 +1,16 @@
-//! Typed access to the session: the only place that knows the keys a session holds.
+//! Typed access to the session: the only place that knows the keys a session holds, and
+//! the one that decides when a session ends.
 //!
 //! tower-sessions keeps the record (in the store the server chose) and the cookie; this
-//! wrapper decides what a signed-in session contains and how it begins and ends.
+//! wrapper decides what a signed-in session contains, how it begins, how activity extends
+//! it, and when it is over. Every session has two limits, both enforced by the server:
+//! - idle: it ends when no request has used it for this long;
+//! - absolute: it ends this long after sign-in, however active.
+//!
+//! "Keep me signed in" picks longer limits and a persistent cookie; otherwise the cookie
+//! lasts until the browser closes, while the server's limits still apply.
+
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
@@ -10,16 +19,66 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 
-/// Key of the signed-in user's id. The session store also reads it, to index sessions by user.
+/// Key of the signed-in user's id. The session store reads it, to index sessions by user.
 pub const USER_ID_KEY: &str = "user_id";
+/// Key of the moment (Unix seconds) the session ends. The session store reads it: the
+/// record is not found after this moment, and the periodic sweep deletes it.
+pub const EXPIRES_AT_KEY: &str = "expires_at";
 const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 const LAST_SEEN_KEY: &str = "last_seen";
+const REMEMBER_KEY: &str = "remember";
 
 /// How often, at most, a reading-only user's session is written back to extend its idle
 /// timeout: writing on every request would cost a store write per page view for nothing.
-/// With a short idle timeout the session is written more often (a tenth of the timeout),
-/// so activity always extends it in time.
-const TOUCH_AT_MOST_EVERY_SECS: i64 = 60;
+/// With a short idle timeout it is written more often (a tenth of the timeout), so that
+/// activity always extends it in time; the idle timeout is exact to within that interval.
+const TOUCH_AT_MOST_EVERY: Duration = Duration::from_secs(60);
+
+/// How long sessions last; set from the server's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub idle: Duration,
+    pub absolute: Duration,
+    /// Limits of a session signed in with "keep me signed in".
+    pub remember_idle: Duration,
+    pub remember_absolute: Duration,
+}
+
+impl Default for SessionPolicy {
+    /// The defaults: 30 minutes idle and 12 hours in all; remembered, 14 and 30 days.
+    fn default() -> Self {
+        let hour = Duration::from_secs(3600);
+        Self {
+            idle: hour / 2,
+            absolute: hour * 12,
+            remember_idle: hour * 24 * 14,
+            remember_absolute: hour * 24 * 30,
+        }
+    }
+}
+
+impl SessionPolicy {
+    fn limits(&self, remember: bool) -> (Duration, Duration) {
+        if remember {
+            (self.remember_idle, self.remember_absolute)
+        } else {
+            (self.idle, self.absolute)
+        }
+    }
+
+    /// When a session that signed in at `signed_in_at` and was last used at `now` ends.
+    fn expires_at(&self, remember: bool, signed_in_at: i64, now: i64) -> i64 {
+        let (idle, absolute) = self.limits(remember);
+        let seconds = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        now.saturating_add(seconds(idle)).min(signed_in_at.saturating_add(seconds(absolute)))
+    }
+
+    fn touch_interval(&self, remember: bool) -> i64 {
+        let (idle, _) = self.limits(remember);
+        let interval = (idle / 10).clamp(Duration::from_secs(1), TOUCH_AT_MOST_EVERY);
+        i64::try_from(interval.as_secs()).unwrap_or(60)
+    }
+}
 
 /// Who a session belongs to and since when.
 #[derive(Debug, Clone, Copy)]
@@ -45,7 +104,7 @@ impl AuthSession {
         })
     }
 
-    /// The sign-in this session carries, if any.
+    /// The sign-in this session carries, if any. (The store never returns an expired one.)
     pub async fn signed_in(&self) -> Result<Option<SignedIn>, AppError> {
         let Some(user_id) = self.get::<Uuid>(USER_ID_KEY).await? else {
             return Ok(None);
@@ -57,12 +116,18 @@ impl AuthSession {
         Ok(Some(SignedIn { user_id, signed_in_at }))
     }
 
-    /// Signs `user_id` in on a brand-new session.
+    /// Signs `user_id` in on a brand-new session; `remember` asks for the longer limits
+    /// and a cookie that outlives the browser session.
     ///
     /// Whatever the request came with (an anonymous session, another user's, or an id an
     /// attacker planted) is deleted from the store first, and none of its data carries over:
     /// `flush` forgets the id, so the store creates the record under a fresh one.
-    pub async fn begin(&self, user_id: Uuid) -> Result<SignedIn, AppError> {
+    pub async fn begin(
+        &self,
+        user_id: Uuid,
+        remember: bool,
+        policy: &SessionPolicy,
+    ) -> Result<SignedIn, AppError> {
         let now =
             OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let at = now.unix_timestamp();
@@ -71,7 +136,8 @@ impl AuthSession {
 
         self.insert(USER_ID_KEY, user_id).await?;
         self.insert(SIGNED_IN_AT_KEY, at).await?;
-        self.insert(LAST_SEEN_KEY, at).await?;
+        self.insert(REMEMBER_KEY, remember).await?;
+        self.extend(remember, at, at, policy).await?;
         Ok(SignedIn { user_id, signed_in_at: now })
     }
 
@@ -90,25 +156,40 @@ impl AuthSession {
         }
     }
 
-    /// Marks the session as used, which pushes its idle timeout forward, at most once a
-    /// minute so that reading pages does not write to the store on every request.
-    pub async fn touch(&self) -> Result<(), AppError> {
+    /// Marks the session as used, which pushes its idle timeout forward (never past its
+    /// absolute one). Written at most once per touch interval, so that reading pages does
+    /// not cost a store write each.
+    pub async fn touch(&self, policy: &SessionPolicy) -> Result<(), AppError> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
+        let remember = self.get::<bool>(REMEMBER_KEY).await?.unwrap_or(false);
         let last_seen = self.get::<i64>(LAST_SEEN_KEY).await?.unwrap_or_default();
+        let signed_in_at = self.get::<i64>(SIGNED_IN_AT_KEY).await?.unwrap_or_default();
 
-        if now - last_seen >= self.touch_interval() {
-            self.insert(LAST_SEEN_KEY, now).await?;
+        if now - last_seen >= policy.touch_interval(remember) {
+            self.extend(remember, signed_in_at, now, policy).await?;
         }
         Ok(())
     }
 
-    fn touch_interval(&self) -> i64 {
-        match self.0.expiry() {
-            Some(Expiry::OnInactivity(idle)) => {
-                (idle.whole_seconds() / 10).clamp(1, TOUCH_AT_MOST_EVERY_SECS)
-            }
-            _ => TOUCH_AT_MOST_EVERY_SECS,
-        }
+    async fn extend(
+        &self,
+        remember: bool,
+        signed_in_at: i64,
+        now: i64,
+        policy: &SessionPolicy,
+    ) -> Result<(), AppError> {
+        let expires_at = policy.expires_at(remember, signed_in_at, now);
+
+        self.insert(LAST_SEEN_KEY, now).await?;
+        self.insert(EXPIRES_AT_KEY, expires_at).await?;
+        // The cookie: persistent until the session's end when remembered, else it lasts
+        // until the browser closes (the server's limits apply either way).
+        let cookie_lifetime = match OffsetDateTime::from_unix_timestamp(expires_at) {
+            Ok(at) if remember => Expiry::AtDateTime(at),
+            _ => Expiry::OnSessionEnd,
+        };
+        self.0.set_expiry(Some(cookie_lifetime));
+        Ok(())
     }
 
     async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, AppError> {
@@ -131,4 +212,31 @@ impl AuthSession {
 fn store_error(err: tower_sessions::session::Error) -> AppError {
     tracing::error!(error = %err, "session store failed");
     AppError::Unavailable {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3600;
+
+    #[test]
+    fn activity_extends_a_session_up_to_its_absolute_limit_only() {
+        let policy = SessionPolicy::default();
+        let signed_in = 1_000_000;
+
+        assert_eq!(policy.expires_at(false, signed_in, signed_in), signed_in + HOUR / 2);
+        let late = signed_in + 11 * HOUR + 50 * 60;
+        assert_eq!(policy.expires_at(false, signed_in, late), signed_in + 12 * HOUR);
+        assert_eq!(policy.expires_at(true, signed_in, signed_in), signed_in + 14 * 24 * HOUR);
+    }
+
+    #[test]
+    fn short_idle_timeouts_are_touched_often_enough() {
+        let policy = SessionPolicy { idle: Duration::from_secs(60), ..SessionPolicy::default() };
+
+        assert_eq!(policy.touch_interval(false), 6);
+        assert_eq!(SessionPolicy::default().touch_interval(false), 60);
+        assert_eq!(policy.touch_interval(true), 60);
+    }
 }

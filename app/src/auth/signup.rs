@@ -53,7 +53,7 @@ pub async fn signup(
         users::Created::UsernameTaken => return Err(taken(username)),
     };
 
-    let session = AuthSession::current().await?.begin(user_id).await?;
+    let session = AuthSession::current().await?.begin(user_id, false, &state.sessions).await?;
     crate::request_span::record_user(user_id);
     tracing::info!(%user_id, "signed up");
 

@@ -260,6 +260,19 @@ impl Visitor<'_> {
         response
     }
 
+    pub async fn get(&mut self, path: &str) -> Response {
+        let response = self.app.page(path, self.cookie.as_deref()).await;
+        self.keep_cookie(&response);
+        response
+    }
+
+    /// Signs up `username` (elsewhere) and logs this visitor in as them.
+    pub async fn log_in_after_sign_up(&mut self, username: &str) {
+        self.app.sign_up(username).await;
+        let response = self.log_in(username, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
     pub async fn log_in(&mut self, username: &str, password: &str) -> Response {
         self.post("/api/login", &[("username", username), ("password", password)]).await
     }

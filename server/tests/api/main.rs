@@ -5,6 +5,7 @@ mod helpers;
 
 mod bad_input;
 mod cookie;
+mod expiry;
 mod login;
 mod logout;
 mod next;
