@@ -15,17 +15,21 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Username,
+    /// The current password, asked again before a sensitive change.
+    CurrentPassword,
     Password,
     PasswordConfirm,
 }
 
 impl Field {
-    pub const ALL: [Field; 3] = [Field::Username, Field::Password, Field::PasswordConfirm];
+    pub const ALL: [Field; 4] =
+        [Field::Username, Field::CurrentPassword, Field::Password, Field::PasswordConfirm];
 
     /// The form field's `name`, also its key in the JSON error.
     pub fn name(self) -> &'static str {
         match self {
             Field::Username => "username",
+            Field::CurrentPassword => "current_password",
             Field::Password => "password",
             Field::PasswordConfirm => "password_confirm",
         }
@@ -54,6 +58,10 @@ pub enum FieldProblem {
     Start,
     Taken,
     Mismatch,
+    /// The current password, when it is not.
+    Wrong,
+    /// A new password equal to the current one.
+    Unchanged,
 }
 
 impl FieldProblem {
@@ -61,6 +69,7 @@ impl FieldProblem {
     pub fn message(&self, field: Field) -> String {
         match (self, field) {
             (Self::Missing, Field::Username) => "Enter your username.".into(),
+            (Self::Missing, Field::CurrentPassword) => "Enter your current password.".into(),
             (Self::Missing, Field::Password) => "Enter your password.".into(),
             (Self::Missing, Field::PasswordConfirm) => "Enter the password again.".into(),
             (Self::TooShort { min, got }, _) => {
@@ -73,6 +82,8 @@ impl FieldProblem {
             (Self::Start, _) => "Start with a letter or a digit.".into(),
             (Self::Taken, _) => "That username is taken. Try another one.".into(),
             (Self::Mismatch, _) => "The two passwords do not match.".into(),
+            (Self::Wrong, _) => "That is not your current password.".into(),
+            (Self::Unchanged, _) => "Choose a password other than your current one.".into(),
         }
     }
 }
@@ -86,6 +97,8 @@ pub struct FieldErrors {
     pub password: Option<FieldProblem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_confirm: Option<FieldProblem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_password: Option<FieldProblem>,
 }
 
 impl FieldErrors {
@@ -96,6 +109,7 @@ impl FieldErrors {
     pub fn get(&self, field: Field) -> Option<&FieldProblem> {
         match field {
             Field::Username => self.username.as_ref(),
+            Field::CurrentPassword => self.current_password.as_ref(),
             Field::Password => self.password.as_ref(),
             Field::PasswordConfirm => self.password_confirm.as_ref(),
         }
@@ -132,6 +146,10 @@ pub enum AppError {
     /// The request needs a signed-in user and has none (or its session has ended).
     #[error("Please sign in to continue.")]
     SignInRequired {},
+
+    /// The right password, but the account has been disabled by an administrator.
+    #[error("This account is disabled. Contact the administrator.")]
+    AccountDisabled {},
 
     /// The request itself was malformed: missing fields, bad encoding and the like.
     #[error("{message}")]

@@ -3,8 +3,13 @@
 use leptos::prelude::use_context;
 use sqlx::AnyPool;
 
+use std::sync::Arc;
+
 use crate::{
-    auth::{password::Passwords, session::SessionPolicy},
+    auth::{
+        password::Passwords,
+        session::{SessionPolicy, UserSessions},
+    },
     error::AppError,
 };
 
@@ -18,6 +23,8 @@ pub struct AppState {
     pub min_password_chars: usize,
     /// How long sessions last.
     pub sessions: SessionPolicy,
+    /// The session store's index from user to sessions.
+    pub user_sessions: Arc<dyn UserSessions>,
 }
 
 impl AppState {

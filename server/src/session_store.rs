@@ -8,7 +8,11 @@
 //! - has no index from user to sessions, which listing and ending a user's sessions needs;
 //! - follows tower-sessions' releases with a lag (0.15 of both do not fit together).
 
-use app::auth::session::{EXPIRES_AT_KEY, USER_ID_KEY};
+use app::{
+    auth::session::{UserSessions, EXPIRES_AT_KEY, USER_ID_KEY},
+    error::AppError,
+    state::db_error,
+};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyPool, Row};
@@ -16,6 +20,7 @@ use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 use tower_sessions_core::ExpiredDeletion;
+use uuid::Uuid;
 
 #[derive(Clone, Debug)]
 pub struct SqlSessionStore {
@@ -161,5 +166,20 @@ impl ExpiredDeletion for SqlSessionStore {
             tracing::info!(count = deleted.rows_affected(), "expired sessions deleted");
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl UserSessions for SqlSessionStore {
+    async fn end_all_but(&self, user_id: Uuid, keep: Option<Id>) -> Result<u64, AppError> {
+        // A hash that no id has, when there is no session to keep.
+        let keep = keep.map(|id| id_hash(&id)).unwrap_or_default();
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id.to_string())
+            .bind(keep)
+            .execute(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(ended.rows_affected())
     }
 }

@@ -1,6 +1,6 @@
 //! Assembles the server: database, session layer, routes, and the listening socket.
 
-use std::{net::SocketAddr, path::Path};
+use std::{net::SocketAddr, path::Path, sync::Arc};
 
 use anyhow::Context;
 use app::{auth::password::Passwords, state::AppState, App};
@@ -58,6 +58,7 @@ impl Server {
             passwords: Passwords::new(cores),
             min_password_chars: usize::try_from(settings.password_min_length).unwrap_or(12),
             sessions: settings.session_policy()?,
+            user_sessions: Arc::new(store.clone()),
         };
         let leptos = leptos_options(&settings.site_root, addr);
         let sessions = cookie_policy::session_layer(store.clone(), &origin);

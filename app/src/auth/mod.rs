@@ -10,6 +10,7 @@
 //! no suspense, so a page renders the same on both sides and redirects before any content.
 //! After that the browser keeps it current itself: a login or logout in this tab sets it.
 
+pub mod change_password;
 pub mod login;
 pub mod logout;
 pub mod rules;
@@ -74,8 +75,9 @@ pub async fn resolve(
     let Some(signed_in) = session.signed_in().await? else {
         return Ok(None);
     };
-    let Some(user) = users::find_by_id(&state.db, signed_in.user_id).await? else {
-        tracing::info!(user_id = %signed_in.user_id, "session of a deleted user ended");
+    let user = users::find_by_id(&state.db, signed_in.user_id).await?;
+    let Some(user) = user.filter(|user| !user.disabled) else {
+        tracing::info!(user_id = %signed_in.user_id, "session of a deleted or disabled user ended");
         session.end().await?;
         return Ok(None);
     };

@@ -75,6 +75,19 @@ impl Passwords {
     }
 }
 
+/// Whether a stored hash was made with other (older, weaker) parameters than today's, and
+/// should be replaced at the next successful login, when the password is at hand.
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let same_algorithm = parsed.algorithm == Algorithm::Argon2id.ident();
+    let same_params = Params::try_from(&parsed).is_ok_and(|params| {
+        (params.m_cost(), params.t_cost(), params.p_cost()) == (MEMORY_KIB, PASSES, LANES)
+    });
+    !(same_algorithm && same_params && parsed.version == Some(Version::V0x13.into()))
+}
+
 fn hash_now(password: &Password) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
     argon2()
@@ -114,6 +127,22 @@ mod tests {
             .verify(Password::new("correct-horse-2"), Some(hash))
             .await
             .expect("runs"));
+    }
+
+    #[tokio::test]
+    async fn only_hashes_with_other_parameters_need_a_rehash() {
+        let passwords = Passwords::new(1);
+        let today = passwords.hash(Password::new("correct-horse-1")).await.expect("hashes");
+        let weak_params = Params::new(4096, 1, 1, None).expect("valid parameters");
+        let salt = SaltString::generate(&mut OsRng);
+        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, weak_params)
+            .hash_password(b"correct-horse-1", &salt)
+            .expect("hashes")
+            .to_string();
+
+        assert!(!needs_rehash(&today));
+        assert!(needs_rehash(&weak));
+        assert!(needs_rehash("not a hash"));
     }
 
     #[tokio::test]

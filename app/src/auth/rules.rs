@@ -80,13 +80,25 @@ pub fn check_sign_up(
     confirmation: &Password,
     min_password_chars: usize,
 ) -> FieldErrors {
+    FieldErrors {
+        username: check_username(username).err(),
+        ..check_new_password_twice(password, confirmation, min_password_chars)
+    }
+}
+
+/// A new password and its confirmation, as the sign-up and password-change forms ask.
+pub fn check_new_password_twice(
+    password: &Password,
+    confirmation: &Password,
+    min_password_chars: usize,
+) -> FieldErrors {
     let password_confirm =
         (password.expose() != confirmation.expose()).then_some(FieldProblem::Mismatch);
 
     FieldErrors {
-        username: check_username(username).err(),
         password: check_new_password(password, min_password_chars).err(),
         password_confirm,
+        ..FieldErrors::default()
     }
 }
 

@@ -80,6 +80,18 @@ impl SessionPolicy {
     }
 }
 
+/// What the session store offers beyond tower-sessions' interface: reaching a user's
+/// sessions through its index from user to sessions.
+#[async_trait::async_trait]
+pub trait UserSessions: Send + Sync + 'static {
+    /// Deletes every session of `user_id` but `keep`; answers how many ended.
+    async fn end_all_but(
+        &self,
+        user_id: Uuid,
+        keep: Option<tower_sessions::session::Id>,
+    ) -> Result<u64, AppError>;
+}
+
 /// Who a session belongs to and since when.
 #[derive(Debug, Clone, Copy)]
 pub struct SignedIn {
@@ -141,6 +153,22 @@ impl AuthSession {
         Ok(SignedIn { user_id, signed_in_at: now })
     }
 
+    /// The session's id, to tell it apart from the user's other sessions. Never shown.
+    pub fn id(&self) -> Option<tower_sessions::session::Id> {
+        self.0.id()
+    }
+
+    /// Moves the session to a new id (the old one stops working), keeping its data and
+    /// its cookie's lifetime.
+    pub async fn renew_id(&self) -> Result<(), AppError> {
+        self.0.cycle_id().await.map_err(store_error)?;
+
+        let remember = self.get::<bool>(REMEMBER_KEY).await?.unwrap_or(false);
+        let expires_at = self.get::<i64>(EXPIRES_AT_KEY).await?.unwrap_or_default();
+        self.0.set_expiry(Some(cookie_lifetime(remember, expires_at)));
+        Ok(())
+    }
+
     /// Ends the session: its record is deleted now, and the response expires the cookie.
     pub async fn end(&self) -> Result<(), AppError> {
         self.forget().await
@@ -182,13 +210,7 @@ impl AuthSession {
 
         self.insert(LAST_SEEN_KEY, now).await?;
         self.insert(EXPIRES_AT_KEY, expires_at).await?;
-        // The cookie: persistent until the session's end when remembered, else it lasts
-        // until the browser closes (the server's limits apply either way).
-        let cookie_lifetime = match OffsetDateTime::from_unix_timestamp(expires_at) {
-            Ok(at) if remember => Expiry::AtDateTime(at),
-            _ => Expiry::OnSessionEnd,
-        };
-        self.0.set_expiry(Some(cookie_lifetime));
+        self.0.set_expiry(Some(cookie_lifetime(remember, expires_at)));
         Ok(())
     }
 
@@ -206,6 +228,15 @@ impl AuthSession {
 
     async fn insert(&self, key: &str, value: impl serde::Serialize) -> Result<(), AppError> {
         self.0.insert(key, value).await.map_err(store_error)
+    }
+}
+
+/// The cookie: persistent until the session's end when remembered, else it lasts until the
+/// browser closes (the server's limits apply either way).
+fn cookie_lifetime(remember: bool, expires_at: i64) -> Expiry {
+    match OffsetDateTime::from_unix_timestamp(expires_at) {
+        Ok(at) if remember => Expiry::AtDateTime(at),
+        _ => Expiry::OnSessionEnd,
     }
 }
 

@@ -14,6 +14,8 @@ pub struct User {
     pub id: Uuid,
     pub username: String,
     pub password_hash: String,
+    /// A disabled user cannot sign in, and their sessions end at their next request.
+    pub disabled: bool,
 }
 
 pub enum Created {
@@ -34,12 +36,14 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, AppError> {
         id: parse_id(&id)?,
         username: row.try_get("username").map_err(db_error)?,
         password_hash: row.try_get("password_hash").map_err(db_error)?,
+        disabled: row.try_get::<Option<i64>, _>("disabled_at").map_err(db_error)?.is_some(),
     })
 }
 
 pub async fn find_by_username(db: &AnyPool, username: &str) -> Result<Option<User>, AppError> {
     let row = sqlx::query(
-        "SELECT id, username, password_hash FROM users WHERE lower(username) = lower($1)",
+        "SELECT id, username, password_hash, disabled_at FROM users \
+         WHERE lower(username) = lower($1)",
     )
     .bind(username)
     .fetch_optional(db)
@@ -50,11 +54,12 @@ pub async fn find_by_username(db: &AnyPool, username: &str) -> Result<Option<Use
 }
 
 pub async fn find_by_id(db: &AnyPool, id: Uuid) -> Result<Option<User>, AppError> {
-    let row = sqlx::query("SELECT id, username, password_hash FROM users WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(db)
-        .await
-        .map_err(db_error)?;
+    let row =
+        sqlx::query("SELECT id, username, password_hash, disabled_at FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(db)
+            .await
+            .map_err(db_error)?;
 
     row.as_ref().map(user_from_row).transpose()
 }
@@ -83,4 +88,15 @@ pub async fn create(
         Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Ok(Created::UsernameTaken),
         Err(err) => Err(db_error(err)),
     }
+}
+
+/// Replaces a user's password hash (after a password change, or to upgrade its parameters).
+pub async fn set_password_hash(db: &AnyPool, id: Uuid, hash: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id.to_string())
+        .execute(db)
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }

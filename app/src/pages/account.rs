@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::auth::{CurrentUser, RequireUser};
+use crate::auth::{change_password::ChangePasswordForm, CurrentUser, RequireUser};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -21,6 +21,7 @@ pub fn AccountPage() -> impl IntoView {
                     </dd>
                 </dl>
             </section>
+            <ChangePasswordForm/>
         }/>
     }
 }

@@ -203,6 +203,14 @@ impl TestApp {
         session_cookie(&response).expect("sign-up sets the session cookie").value
     }
 
+    /// Logs an existing user in once more, as another device would; returns its cookie.
+    pub async fn sign_up_again_elsewhere(&self, username: &str) -> String {
+        let mut device = self.visitor();
+        let response = device.log_in(username, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        device.cookie.expect("a session cookie")
+    }
+
     /// Whether this raw cookie value is signed in: /account renders instead of redirecting.
     pub async fn is_signed_in(&self, cookie: &str) -> bool {
         let response = self.page("/account", Some(cookie)).await;

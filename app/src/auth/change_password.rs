@@ -1,0 +1,132 @@
+//! Changing the password, from the account page: `POST /api/change_password`.
+//!
+//! A password change ends every other session of the user (a thief who had one is out),
+//! and moves this session to a new id.
+
+use leptos::{either::Either, prelude::*};
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use super::rules::Password;
+use crate::{
+    components::{field_error, FormAlert, LabeledInput},
+    error::{AppError, Field},
+};
+
+/// What a password change answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChanged {
+    /// How many other sessions of the user were signed out.
+    pub other_sessions_ended: u64,
+}
+
+/// Changes the signed-in user's password.
+///
+/// Endpoint: `POST /api/change_password`, form-encoded fields `current_password`,
+/// `password` and `password_confirm`.
+#[server(endpoint = "change_password", prefix = "/api")]
+pub async fn change_password(
+    #[server(default)] current_password: Password,
+    #[server(default)] password: Password,
+    #[server(default)] password_confirm: Password,
+) -> Result<PasswordChanged, AppError> {
+    use super::{resolve, rules::check_new_password_twice, session::AuthSession, users};
+    use crate::{error::FieldProblem, form_post, state::AppState};
+
+    let state = AppState::current()?;
+    let session = AuthSession::current().await?;
+    let signed_in = resolve(&session, &state).await?.ok_or(AppError::SignInRequired {})?;
+    let user =
+        users::find_by_id(&state.db, signed_in.id).await?.ok_or(AppError::SignInRequired {})?;
+
+    let mut fields =
+        check_new_password_twice(&password, &password_confirm, state.min_password_chars);
+    if current_password.expose().is_empty() {
+        fields.current_password = Some(FieldProblem::Missing);
+    } else if current_password.expose() == password.expose() {
+        fields.password = Some(FieldProblem::Unchanged);
+    }
+    if !fields.is_empty() {
+        return Err(AppError::Invalid { fields, username: String::new() });
+    }
+    let stored = Some(user.password_hash.clone());
+    if !state.passwords.verify(current_password, stored).await? {
+        tracing::info!(user_id = %user.id, "password change refused: wrong current password");
+        let fields = crate::error::FieldErrors {
+            current_password: Some(FieldProblem::Wrong),
+            ..Default::default()
+        };
+        return Err(AppError::Invalid { fields, username: String::new() });
+    }
+
+    let hash = state.passwords.hash(password).await?;
+    users::set_password_hash(&state.db, user.id, &hash).await?;
+    let other_sessions_ended = state.user_sessions.end_all_but(user.id, session.id()).await?;
+    session.renew_id().await?;
+    tracing::info!(user_id = %user.id, other_sessions_ended, "password changed");
+
+    form_post::see_other(&format!("/account?password_changed={other_sessions_ended}"));
+    Ok(PasswordChanged { other_sessions_ended })
+}
+
+/// The form on the account page, with the outcome of the last change above it.
+#[component]
+pub fn ChangePasswordForm() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    let query = use_query_map();
+
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    // With JavaScript the answer arrives here; without, the redirect puts it in the URL.
+    let ended = move || match action.value().get() {
+        Some(Ok(changed)) => Some(changed.other_sessions_ended),
+        Some(Err(_)) => None,
+        None => query.read().get("password_changed").and_then(|n| n.parse::<u64>().ok()),
+    };
+
+    view! {
+        <section class="card" aria-labelledby="change-password">
+            <h2 id="change-password">"Change your password"</h2>
+            {move || ended().map(|ended| view! {
+                <p class="success" role="status">
+                    "Your password was changed. " {signed_out_sentence(ended)}
+                </p>
+            })}
+            <ActionForm action=action attr:class="form">
+                <FormAlert error/>
+                <LabeledInput
+                    label="Current password"
+                    name="current_password"
+                    kind="password"
+                    autocomplete="current-password"
+                    error=field_error(error, Field::CurrentPassword)
+                />
+                <LabeledInput
+                    label="New password"
+                    name="password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint="At least 12 characters."
+                    error=field_error(error, Field::Password)
+                />
+                <LabeledInput
+                    label="Confirm new password"
+                    name="password_confirm"
+                    kind="password"
+                    autocomplete="new-password"
+                    error=field_error(error, Field::PasswordConfirm)
+                />
+                <button type="submit" class="primary" disabled=move || action.pending().get()>
+                    "Change password"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+fn signed_out_sentence(ended: u64) -> impl IntoView {
+    match ended {
+        0 => Either::Left("No other session was signed in."),
+        1 => Either::Right("1 other session was signed out.".to_owned()),
+        n => Either::Right(format!("{n} other sessions were signed out.")),
+    }
+}

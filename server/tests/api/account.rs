@@ -1,0 +1,114 @@
+//! The account: changing the password, a disabled user, and old password hashes.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{session_cookie, TestApp, PASSWORD};
+
+const NEW_PASSWORD: &str = "battery-staple-2";
+
+async fn change_password(app: &TestApp, cookie: &str, current: &str) -> reqwest::Response {
+    let fields = [
+        ("current_password", current),
+        ("password", NEW_PASSWORD),
+        ("password_confirm", NEW_PASSWORD),
+    ];
+    app.post_form("/api/change_password", Some(cookie), &fields).await
+}
+
+#[tokio::test]
+async fn c16_a_password_change_ends_every_other_session_and_renews_this_one() {
+    let app = TestApp::spawn().await;
+    let from_sign_up = app.sign_up("alice").await;
+    let mut this_device = app.visitor();
+    this_device.log_in("alice", PASSWORD).await;
+    let mut other_device = app.visitor();
+    other_device.log_in("alice", PASSWORD).await;
+    let bobs = app.sign_up("bob").await;
+    let before = this_device.cookie.clone().expect("signed in");
+
+    let response = change_password(&app, &before, PASSWORD).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let after = session_cookie(&response).expect("a new session id").value;
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["other_sessions_ended"], 2);
+    assert_ne!(after, before);
+    assert!(app.is_signed_in(&after).await, "this device stays signed in");
+    assert!(!app.is_signed_in(&before).await, "the old id is dead");
+    assert!(!app.is_signed_in(&from_sign_up).await);
+    assert!(!app.is_signed_in(&other_device.cookie.clone().expect("had one")).await);
+    assert!(app.is_signed_in(&bobs).await, "other users are untouched");
+    assert_eq!(app.visitor().log_in("alice", PASSWORD).await.status(), 401);
+    assert_eq!(app.visitor().log_in("alice", NEW_PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_wrong_current_password_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("alice").await;
+    let other = app.sign_up_again_elsewhere("alice").await;
+
+    let response = change_password(&app, &cookie, "not-my-password").await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["fields"]["current_password"]["problem"], "wrong");
+    assert!(app.is_signed_in(&cookie).await && app.is_signed_in(&other).await);
+    assert_eq!(app.visitor().log_in("alice", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_a_signed_in_session() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("alice").await;
+    app.post_form("/api/logout", Some(&cookie), &[]).await;
+
+    let response = change_password(&app, &cookie, PASSWORD).await;
+
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.visitor().log_in("alice", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_disabled_user_is_signed_out_at_the_next_request_and_cannot_log_in() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("alice").await;
+    let db = app.db().await;
+
+    sqlx::query("UPDATE users SET disabled_at = 1 WHERE username = 'alice'")
+        .execute(&db)
+        .await
+        .expect("the user is disabled");
+
+    assert!(!app.is_signed_in(&cookie).await);
+    assert!(!app.has_session_record(&cookie).await);
+    let login = app.visitor().log_in("alice", PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::FORBIDDEN);
+    let wrong = app.visitor().log_in("alice", "not-the-password").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "disabled is told only to the owner");
+}
+
+#[tokio::test]
+async fn a_hash_with_weaker_parameters_is_upgraded_at_the_next_login() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+    let db = app.db().await;
+    // An Argon2id hash of PASSWORD with m=4096, t=1, p=1, as an older release might have
+    // made (computed with Python's argon2-cffi, a second implementation).
+    let weak = "$argon2id$v=19$m=4096,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$\
+                c5nCN/1XMAWpV2DHYdKJaP52JZYGLGcpFvZ3knBVZU0";
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE username = 'alice'")
+        .bind(weak)
+        .execute(&db)
+        .await
+        .expect("the hash is replaced");
+
+    assert_eq!(app.visitor().log_in("alice", PASSWORD).await.status(), 200);
+
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users")
+        .fetch_one(&db)
+        .await
+        .expect("one user");
+    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "still {stored}");
+}
