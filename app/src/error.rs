@@ -147,6 +147,10 @@ pub enum AppError {
     #[error("Please sign in to continue.")]
     SignInRequired {},
 
+    /// A state-changing request sent by another site's page (cross-site request forgery).
+    #[error("This request came from another site, so Sesame refused it. Go to Sesame and try again there.")]
+    CrossSite {},
+
     /// The right password, but the account has been disabled by an administrator.
     #[error("This account is disabled. Contact the administrator.")]
     AccountDisabled {},

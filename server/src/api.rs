@@ -28,7 +28,7 @@ pub fn status_for(error: &AppError) -> StatusCode {
     match error {
         AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::WrongCredentials { .. } | AppError::SignInRequired {} => StatusCode::UNAUTHORIZED,
-        AppError::AccountDisabled {} => StatusCode::FORBIDDEN,
+        AppError::AccountDisabled {} | AppError::CrossSite {} => StatusCode::FORBIDDEN,
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
         AppError::PayloadTooLarge {} => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::UnsupportedMediaType {} => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -5,12 +5,14 @@
 //! - [`session_store`]: where session records live (hashed ids, user index);
 //! - [`cookie_policy`]: the session cookie's name and attributes;
 //! - [`pages`]: page requests (who is signed in, then render);
+//! - [`forgery`]: state-changing requests must come from our own pages;
 //! - [`api`]: the HTTP contract of `/api/*` (status codes, redirects, limits).
 
 pub mod api;
 pub mod config;
 pub mod cookie_policy;
 pub mod db;
+pub mod forgery;
 pub mod pages;
 pub mod session_store;
 pub mod startup;

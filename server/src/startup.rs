@@ -23,7 +23,13 @@ use tower_sessions::SessionManagerLayer;
 use tower_sessions_core::ExpiredDeletion;
 
 use crate::{
-    api, config::Settings, cookie_policy, db, pages, session_store::SqlSessionStore, telemetry,
+    api,
+    config::Settings,
+    cookie_policy, db,
+    forgery::{self, PublicOrigin},
+    pages,
+    session_store::SqlSessionStore,
+    telemetry,
 };
 
 /// The router's state: Leptos' options, and what server functions get through context.
@@ -62,8 +68,8 @@ impl Server {
         };
         let leptos = leptos_options(&settings.site_root, addr);
         let sessions = cookie_policy::session_layer(store.clone(), &origin);
-        let router =
-            with_layers(router(ServerState { leptos, app }, &settings.site_root), sessions);
+        let router = router(ServerState { leptos, app }, &settings.site_root);
+        let router = with_layers(router, sessions, PublicOrigin(Arc::new(origin.clone())));
 
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = tokio::spawn(async move {
@@ -118,15 +124,22 @@ fn router(state: ServerState, site_root: &Path) -> Router {
         .leptos_routes_with_handler(generate_route_list(App), get(pages::render))
         .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
         .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")))
+        // Browsers ask for /favicon.ico on pages without a <link rel=icon>, e.g. JSON ones.
+        .route_service("/favicon.ico", ServeFile::new(site_root.join("favicon.svg")))
         .fallback(pages::render)
         .with_state(state)
 }
 
 /// What every request passes through, outermost last: request id, tracing span, cookie
-/// size check, then the session (which loads nothing until a handler asks).
-fn with_layers(router: Router, sessions: SessionManagerLayer<SqlSessionStore>) -> Router {
+/// size check, the cross-site check, then the session (which loads nothing until asked).
+fn with_layers(
+    router: Router,
+    sessions: SessionManagerLayer<SqlSessionStore>,
+    origin: PublicOrigin,
+) -> Router {
     router
         .layer(sessions)
+        .layer(middleware::from_fn_with_state(origin, forgery::refuse_cross_site))
         .layer(middleware::from_fn(cookie_policy::complete_removal_cookie))
         .layer(middleware::from_fn(cookie_policy::refuse_oversized_cookies))
         .layer(middleware::from_fn(telemetry::remember_span))

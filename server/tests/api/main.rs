@@ -7,6 +7,7 @@ mod account;
 mod bad_input;
 mod cookie;
 mod expiry;
+mod forgery;
 mod login;
 mod logout;
 mod next;
