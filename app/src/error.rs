@@ -116,6 +116,14 @@ impl FieldErrors {
     }
 }
 
+fn too_many_attempts(wait_secs: u64) -> String {
+    let minutes = wait_secs.div_ceil(60);
+    match minutes {
+        0 | 1 => "Too many attempts. Try again in a minute.".to_owned(),
+        n => format!("Too many attempts. Try again in {n} minutes."),
+    }
+}
+
 /// The username as echoed back to refill a form: never longer than any valid one by much.
 pub fn echo(username: &str) -> String {
     username.chars().take(64).collect()
@@ -158,6 +166,10 @@ pub enum AppError {
     /// The request itself was malformed: missing fields, bad encoding and the like.
     #[error("{message}")]
     BadRequest { message: String },
+
+    /// Too many failed attempts recently; the next one is allowed after the given wait.
+    #[error("{}", too_many_attempts(*retry_after_secs))]
+    TooManyAttempts { retry_after_secs: u64 },
 
     /// The body was larger than any form of ours can be.
     #[error("The request is too large.")]

@@ -9,6 +9,8 @@
 //! - the session store and the cookie policy: in the `server` crate.
 
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod client;
 pub mod components;
 pub mod error;
 pub mod next;

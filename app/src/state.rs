@@ -9,6 +9,7 @@ use crate::{
     auth::{
         password::Passwords,
         session::{SessionPolicy, UserSessions},
+        throttle::ThrottlePolicy,
     },
     error::AppError,
 };
@@ -25,6 +26,8 @@ pub struct AppState {
     pub sessions: SessionPolicy,
     /// The session store's index from user to sessions.
     pub user_sessions: Arc<dyn UserSessions>,
+    /// How many failed attempts are allowed.
+    pub throttle: ThrottlePolicy,
 }
 
 impl AppState {

@@ -30,6 +30,7 @@ pub fn status_for(error: &AppError) -> StatusCode {
         AppError::WrongCredentials { .. } | AppError::SignInRequired {} => StatusCode::UNAUTHORIZED,
         AppError::AccountDisabled {} | AppError::CrossSite {} => StatusCode::FORBIDDEN,
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+        AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::PayloadTooLarge {} => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::UnsupportedMediaType {} => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         AppError::Unavailable {} => StatusCode::SERVICE_UNAVAILABLE,
@@ -53,7 +54,11 @@ pub fn error_response(error: &AppError) -> Response {
             entry["message"] = problem.message(field).into();
         }
     }
-    (status_for(error), axum::Json(body)).into_response()
+    let mut response = (status_for(error), axum::Json(body)).into_response();
+    if let AppError::TooManyAttempts { retry_after_secs } = error {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+    }
+    response
 }
 
 /// Every `/api/` request: checked here, run by Leptos, and its answer put into shape.

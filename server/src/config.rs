@@ -6,7 +6,10 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
-use app::auth::session::SessionPolicy;
+use app::auth::{
+    session::SessionPolicy,
+    throttle::{Limit, ThrottlePolicy},
+};
 use clap::Parser;
 use url::Url;
 
@@ -46,6 +49,27 @@ pub struct Settings {
     /// How often expired sessions are deleted from the store (they are refused anyway).
     #[arg(long, env = "SESAME_SWEEP_EVERY", default_value = "1m", value_parser = duration)]
     pub sweep_every: Duration,
+
+    /// Failed logins allowed per username and address within `--login-window`.
+    #[arg(long, env = "SESAME_LOGIN_ATTEMPTS", default_value_t = 5)]
+    pub login_attempts: u32,
+
+    /// Failed logins allowed per address, whatever the username, within `--login-window`.
+    #[arg(long, env = "SESAME_LOGIN_ATTEMPTS_PER_IP", default_value_t = 50)]
+    pub login_attempts_per_ip: u32,
+
+    /// The window in which failed logins are counted.
+    #[arg(long, env = "SESAME_LOGIN_WINDOW", default_value = "15m", value_parser = duration)]
+    pub login_window: Duration,
+
+    /// Sign-ups allowed per address within an hour.
+    #[arg(long, env = "SESAME_SIGNUPS_PER_IP", default_value_t = 10)]
+    pub signups_per_ip: u32,
+
+    /// Reverse proxies whose `X-Forwarded-For` tells the client's address (comma-separated
+    /// IPs). Without any, the socket's peer is the client.
+    #[arg(long, env = "SESAME_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 
     /// Fewest characters a new password may have (12 at least).
     #[arg(long, env = "SESAME_PASSWORD_MIN_LENGTH", default_value_t = 12,
@@ -91,6 +115,17 @@ impl Settings {
             bail!("an idle timeout longer than its absolute timeout would never apply");
         }
         Ok(policy)
+    }
+}
+
+impl Settings {
+    pub fn throttle_policy(&self) -> ThrottlePolicy {
+        let hour = Duration::from_secs(3600);
+        ThrottlePolicy {
+            login_per_user_and_ip: Limit { max: self.login_attempts, window: self.login_window },
+            login_per_ip: Limit { max: self.login_attempts_per_ip, window: self.login_window },
+            signup_per_ip: Limit { max: self.signups_per_ip, window: hour },
+        }
     }
 }
 

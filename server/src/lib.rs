@@ -9,10 +9,12 @@
 //! - [`api`]: the HTTP contract of `/api/*` (status codes, redirects, limits).
 
 pub mod api;
+pub mod client_ip;
 pub mod config;
 pub mod cookie_policy;
 pub mod db;
 pub mod forgery;
+pub mod housekeeping;
 pub mod pages;
 pub mod session_store;
 pub mod startup;

@@ -20,14 +20,14 @@ use tower_http::{
     trace::TraceLayer,
 };
 use tower_sessions::SessionManagerLayer;
-use tower_sessions_core::ExpiredDeletion;
 
 use crate::{
     api,
+    client_ip::{self, TrustedProxies},
     config::Settings,
     cookie_policy, db,
     forgery::{self, PublicOrigin},
-    pages,
+    housekeeping, pages,
     session_store::SqlSessionStore,
     telemetry,
 };
@@ -65,26 +65,23 @@ impl Server {
             min_password_chars: usize::try_from(settings.password_min_length).unwrap_or(12),
             sessions: settings.session_policy()?,
             user_sessions: Arc::new(store.clone()),
+            throttle: settings.throttle_policy(),
         };
         let leptos = leptos_options(&settings.site_root, addr);
         let sessions = cookie_policy::session_layer(store.clone(), &origin);
-        let router = router(ServerState { leptos, app }, &settings.site_root);
-        let router = with_layers(router, sessions, PublicOrigin(Arc::new(origin.clone())));
+        let router = router(ServerState { leptos, app: app.clone() }, &settings.site_root);
+        let proxies = TrustedProxies(Arc::new(settings.trusted_proxies.clone()));
+        let router = with_layers(router, sessions, PublicOrigin(Arc::new(origin.clone())), proxies);
 
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = tokio::spawn(async move {
-            axum::serve(listener, router)
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(async move {
                     let _ = stopped.await;
                 })
                 .await
         });
-        let sweep_every = settings.sweep_every;
-        let sweeping = tokio::spawn(async move {
-            if let Err(err) = store.continuously_delete_expired(sweep_every).await {
-                tracing::error!(error = %err, "expired-session sweeper stopped");
-            }
-        });
+        let sweeping = tokio::spawn(housekeeping::run(store, app, settings.sweep_every));
 
         let database = db::describe(&settings.database_url);
         tracing::info!(%addr, %origin, %database, "listening");
@@ -136,12 +133,14 @@ fn with_layers(
     router: Router,
     sessions: SessionManagerLayer<SqlSessionStore>,
     origin: PublicOrigin,
+    proxies: TrustedProxies,
 ) -> Router {
     router
         .layer(sessions)
         .layer(middleware::from_fn_with_state(origin, forgery::refuse_cross_site))
         .layer(middleware::from_fn(cookie_policy::complete_removal_cookie))
         .layer(middleware::from_fn(cookie_policy::refuse_oversized_cookies))
+        .layer(middleware::from_fn_with_state(proxies, client_ip::determine))
         .layer(middleware::from_fn(telemetry::remember_span))
         .layer(TraceLayer::new_for_http().make_span_with(telemetry::RequestSpan))
         .layer(PropagateRequestIdLayer::x_request_id())

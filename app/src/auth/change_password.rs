@@ -30,8 +30,10 @@ pub async fn change_password(
     #[server(default)] password: Password,
     #[server(default)] password_confirm: Password,
 ) -> Result<PasswordChanged, AppError> {
-    use super::{resolve, rules::check_new_password_twice, session::AuthSession, users};
-    use crate::{error::FieldProblem, form_post, state::AppState};
+    use super::{
+        credentials, resolve, rules::check_new_password_twice, session::AuthSession, users,
+    };
+    use crate::{client::Client, error::FieldProblem, form_post, state::AppState};
 
     let state = AppState::current()?;
     let session = AuthSession::current().await?;
@@ -49,8 +51,9 @@ pub async fn change_password(
     if !fields.is_empty() {
         return Err(AppError::Invalid { fields, username: String::new() });
     }
-    let stored = Some(user.password_hash.clone());
-    if !state.passwords.verify(current_password, stored).await? {
+    if !credentials::is_current_password(&state, &user, current_password, &Client::current())
+        .await?
+    {
         tracing::info!(user_id = %user.id, "password change refused: wrong current password");
         let fields = crate::error::FieldErrors {
             current_password: Some(FieldProblem::Wrong),

@@ -25,8 +25,9 @@ pub async fn login(
     #[server(default)] next: Option<String>,
     #[server(default)] remember: Option<String>,
 ) -> Result<SignedIn, AppError> {
-    use super::{password, session::AuthSession, users, CurrentUser};
+    use super::{credentials, session::AuthSession, CurrentUser};
     use crate::{
+        client::Client,
         error::{echo, FieldErrors, FieldProblem},
         form_post,
         next::after_sign_in,
@@ -46,22 +47,10 @@ pub async fn login(
         return Err(AppError::Invalid { fields, username: echo(&username) });
     }
 
-    let user = users::find_by_username(&state.db, &username).await?;
-    let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
-    let verified = state.passwords.verify(password.clone(), stored_hash).await?;
-
-    let Some(user) = user.filter(|_| verified) else {
-        tracing::info!("login failed: wrong username or password");
-        return Err(AppError::WrongCredentials { username: echo(&username) });
-    };
+    let user = credentials::authenticate(&state, &username, password, &Client::current()).await?;
     if user.disabled {
         tracing::info!(user_id = %user.id, "login refused: account disabled");
         return Err(AppError::AccountDisabled {});
-    }
-    if password::needs_rehash(&user.password_hash) {
-        let upgraded = state.passwords.hash(password).await?;
-        users::set_password_hash(&state.db, user.id, &upgraded).await?;
-        tracing::info!(user_id = %user.id, "password hash upgraded to current parameters");
     }
 
     let session = AuthSession::current()

@@ -3,6 +3,7 @@
 //! - [`login`], [`signup`], [`logout`]: each page or button with its server function.
 //! - [`session`]: what a signed-in session holds (server only).
 //! - [`password`], [`users`]: hashing and the users table (server only).
+//! - [`throttle`]: limits on failed attempts (server only).
 //! - [`rules`]: what a valid username and password look like (both sides).
 //!
 //! The server works out who is signed in once per page request, before rendering (see
@@ -17,9 +18,13 @@ pub mod rules;
 pub mod signup;
 
 #[cfg(feature = "ssr")]
+pub mod credentials;
+#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session;
+#[cfg(feature = "ssr")]
+pub mod throttle;
 #[cfg(feature = "ssr")]
 pub mod users;
 

@@ -22,8 +22,14 @@ pub async fn signup(
     #[server(default)] password_confirm: Password,
     #[server(default)] next: Option<String>,
 ) -> Result<SignedIn, AppError> {
-    use super::{rules::check_sign_up, session::AuthSession, users, CurrentUser};
+    use super::{
+        rules::check_sign_up,
+        session::AuthSession,
+        throttle::{self, Bucket},
+        users, CurrentUser,
+    };
     use crate::{
+        client::Client,
         error::{echo, FieldErrors, FieldProblem},
         form_post,
         next::after_sign_in,
@@ -42,6 +48,12 @@ pub async fn signup(
         fields: FieldErrors { username: Some(FieldProblem::Taken), ..FieldErrors::default() },
         username,
     };
+    // Accounts per address are limited; every attempt that gets this far counts, so that
+    // probing for taken usernames is limited too.
+    let per_ip = Bucket::signup_from(&Client::current().ip_text());
+    throttle::check(&state.db, &[(&per_ip, state.throttle.signup_per_ip)]).await?;
+    throttle::record(&state.db, &[&per_ip]).await?;
+
     // Checked before hashing to spare the work; the unique index has the final word below.
     if users::find_by_username(&state.db, &username).await?.is_some() {
         return Err(taken(username));

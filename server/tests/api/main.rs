@@ -14,3 +14,4 @@ mod next;
 mod pages;
 mod restart;
 mod signup;
+mod throttle;

@@ -1,0 +1,81 @@
+//! The client's IP address: the socket's peer, or, behind a reverse proxy that is trusted
+//! by configuration, the address that proxy reports in `X-Forwarded-For`.
+//!
+//! The header is only believed when the request comes from a trusted proxy, and then read
+//! from the right: the last address that is not itself a trusted proxy is the client.
+//! (Entries further left were written by the client and can say anything.)
+
+use std::{net::IpAddr, net::SocketAddr, sync::Arc};
+
+use app::client::ClientIp;
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    middleware::Next,
+    response::Response,
+};
+
+/// The proxies whose `X-Forwarded-For` is believed (`SESAME_TRUSTED_PROXIES`).
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(pub Arc<Vec<IpAddr>>);
+
+pub async fn determine(
+    State(proxies): State<TrustedProxies>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    if let Some(peer) = peer {
+        let forwarded = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        let ip = client_ip(peer, &forwarded, &proxies.0);
+        request.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(request).await
+}
+
+fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for entry in forwarded_for.rsplit(',') {
+        let Ok(ip) = entry.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !trusted.contains(&ip) {
+            break;
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("an IP address")
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_socket_peer_is_the_client() {
+        assert_eq!(client_ip(ip("203.0.113.9"), "198.51.100.1", &[]), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_rightmost_untrusted_entry_is_the_client() {
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+
+        assert_eq!(client_ip(ip("10.0.0.1"), "198.51.100.7", &proxies), ip("198.51.100.7"));
+        let spoofed = "1.2.3.4, 198.51.100.7, 10.0.0.2";
+        assert_eq!(client_ip(ip("10.0.0.1"), spoofed, &proxies), ip("198.51.100.7"));
+        assert_eq!(client_ip(ip("10.0.0.1"), "", &proxies), ip("10.0.0.1"));
+        assert_eq!(client_ip(ip("10.0.0.1"), "garbage", &proxies), ip("10.0.0.1"));
+    }
+}

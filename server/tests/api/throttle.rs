@@ -1,0 +1,142 @@
+//! Guessing passwords is throttled per (username, address) and per address, never so that
+//! the owner is locked out everywhere; sign-ups are throttled per address.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{encode, TestApp, PASSWORD};
+
+/// The app behind a "proxy" (the test itself), so requests can come from any address.
+async fn behind_proxy(extra: &[&str]) -> TestApp {
+    let mut args = vec!["--trusted-proxies", "127.0.0.1"];
+    args.extend_from_slice(extra);
+    TestApp::spawn_with(&args).await
+}
+
+async fn log_in_from(app: &TestApp, ip: &str, username: &str, password: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/api/login"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Forwarded-For", ip)
+        .body(encode(&[("username", username), ("password", password)]))
+        .send()
+        .await
+        .expect("an answer")
+}
+
+const ATTACKER: &str = "198.51.100.66";
+const OWNER: &str = "203.0.113.7";
+
+#[tokio::test]
+async fn the_sixth_guess_from_one_address_is_refused_before_any_password_check() {
+    let app = behind_proxy(&[]).await;
+    app.sign_up("alice").await;
+
+    for _ in 0..5 {
+        assert_eq!(log_in_from(&app, ATTACKER, "alice", "wrong-guess-xx").await.status(), 401);
+    }
+    let refused = log_in_from(&app, ATTACKER, "alice", PASSWORD).await;
+
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 =
+        refused.headers()["retry-after"].to_str().expect("ASCII").parse().expect("secs");
+    assert!((890..=900).contains(&wait), "Retry-After: {wait}");
+    let body: serde_json::Value = refused.json().await.expect("JSON");
+    assert_eq!(body["message"], "Too many attempts. Try again in 15 minutes.");
+}
+
+#[tokio::test]
+async fn the_owner_still_logs_in_from_another_address_during_an_attack() {
+    let app = behind_proxy(&[]).await;
+    app.sign_up("alice").await;
+    for _ in 0..6 {
+        log_in_from(&app, ATTACKER, "alice", "wrong-guess-xx").await;
+    }
+
+    assert_eq!(log_in_from(&app, OWNER, "alice", PASSWORD).await.status(), 200);
+    assert_eq!(log_in_from(&app, ATTACKER, "alice", PASSWORD).await.status(), 429);
+}
+
+#[tokio::test]
+async fn one_address_spraying_many_usernames_is_throttled_too() {
+    let app = behind_proxy(&["--login-attempts-per-ip", "8"]).await;
+    app.sign_up("alice").await;
+
+    for n in 0..8 {
+        let status =
+            log_in_from(&app, ATTACKER, &format!("user{n}"), "wrong-guess-xx").await.status();
+        assert_eq!(status, 401);
+    }
+
+    assert_eq!(log_in_from(&app, ATTACKER, "alice", PASSWORD).await.status(), 429);
+    assert_eq!(log_in_from(&app, OWNER, "alice", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_successful_login_forgets_earlier_failures() {
+    let app = behind_proxy(&[]).await;
+    app.sign_up("alice").await;
+    for _ in 0..4 {
+        log_in_from(&app, OWNER, "alice", "typo-typo-typo").await;
+    }
+    assert_eq!(log_in_from(&app, OWNER, "alice", PASSWORD).await.status(), 200);
+
+    for _ in 0..4 {
+        assert_eq!(log_in_from(&app, OWNER, "alice", "typo-typo-typo").await.status(), 401);
+    }
+    assert_eq!(log_in_from(&app, OWNER, "alice", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn throttling_survives_a_restart() {
+    let mut app = behind_proxy(&[]).await;
+    app.sign_up("alice").await;
+    for _ in 0..5 {
+        log_in_from(&app, ATTACKER, "alice", "wrong-guess-xx").await;
+    }
+
+    app.restart().await;
+
+    assert_eq!(log_in_from(&app, ATTACKER, "alice", PASSWORD).await.status(), 429);
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_address() {
+    let app = behind_proxy(&["--signups-per-ip", "3"]).await;
+    let sign_up = |ip: &'static str, username: String| {
+        let request = app
+            .http
+            .post(app.url("/api/signup"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Forwarded-For", ip)
+            .body(encode(&[
+                ("username", &username),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ]));
+        async move { request.send().await.expect("an answer").status() }
+    };
+
+    for n in 0..3 {
+        assert_eq!(sign_up(ATTACKER, format!("bot{n}")).await, 200);
+    }
+
+    assert_eq!(sign_up(ATTACKER, "bot3".into()).await, 429);
+    assert_eq!(sign_up(OWNER, "alice".into()).await, 200);
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_through_a_stolen_session_is_throttled() {
+    let app = TestApp::spawn().await;
+    let stolen = app.sign_up("alice").await;
+    let new = "battery-staple-2";
+    let wrong =
+        [("current_password", "wrong-guess-xx"), ("password", new), ("password_confirm", new)];
+    let right = [("current_password", PASSWORD), ("password", new), ("password_confirm", new)];
+    let guess = |fields| app.post_form("/api/change_password", Some(&stolen), fields);
+
+    for _ in 0..5 {
+        assert_eq!(guess(&wrong).await.status(), 422);
+    }
+
+    assert_eq!(guess(&right).await.status(), 429);
+}
