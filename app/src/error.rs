@@ -62,6 +62,41 @@ pub enum FieldProblem {
     Wrong,
     /// A new password equal to the current one.
     Unchanged,
+    /// A new password that attackers would guess early, and why.
+    Guessable {
+        reason: GuessableReason,
+    },
+}
+
+/// Why a password is easy to guess (from zxcvbn's analysis, see `auth::rules`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuessableReason {
+    /// On the lists of common passwords, or close to one.
+    Common,
+    /// Repeats, sequences or rows of keys.
+    Pattern,
+    /// Dates and years.
+    Dates,
+    /// A single word or name, even with small changes.
+    Words,
+    /// It contains the username.
+    Personal,
+    /// Too predictable, for no single reason.
+    Other,
+}
+
+impl GuessableReason {
+    fn sentence(self) -> &'static str {
+        match self {
+            Self::Common => "It is on the lists of common passwords that attackers try first.",
+            Self::Pattern => "Repeats, sequences and rows of keys are easy to guess.",
+            Self::Dates => "Dates and years are easy to guess.",
+            Self::Words => "A single word or name is easy to guess, even with small changes.",
+            Self::Personal => "It contains your username.",
+            Self::Other => "It is too predictable.",
+        }
+    }
 }
 
 impl FieldProblem {
@@ -84,6 +119,10 @@ impl FieldProblem {
             (Self::Mismatch, _) => "The two passwords do not match.".into(),
             (Self::Wrong, _) => "That is not your current password.".into(),
             (Self::Unchanged, _) => "Choose a password other than your current one.".into(),
+            (Self::Guessable { reason }, _) => format!(
+                "This password is too easy to guess. {} Try a few unrelated words.",
+                reason.sentence()
+            ),
         }
     }
 }

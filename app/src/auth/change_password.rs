@@ -31,7 +31,10 @@ pub async fn change_password(
     #[server(default)] password_confirm: Password,
 ) -> Result<PasswordChanged, AppError> {
     use super::{
-        credentials, resolve, rules::check_new_password_twice, session::AuthSession, users,
+        credentials, resolve,
+        rules::{check_guessability, check_new_password_twice},
+        session::AuthSession,
+        users,
     };
     use crate::{client::Client, error::FieldProblem, form_post, state::AppState};
 
@@ -47,6 +50,9 @@ pub async fn change_password(
         fields.current_password = Some(FieldProblem::Missing);
     } else if current_password.expose() == password.expose() {
         fields.password = Some(FieldProblem::Unchanged);
+    }
+    if fields.password.is_none() {
+        fields.password = check_guessability(&password, &user.username).err();
     }
     if !fields.is_empty() {
         return Err(AppError::Invalid { fields, username: String::new() });

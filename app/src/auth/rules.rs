@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::error::GuessableReason;
 use crate::error::{FieldErrors, FieldProblem};
 
 pub const USERNAME_MIN_CHARS: usize = 3;
@@ -71,6 +73,51 @@ pub fn check_new_password(password: &Password, min_chars: usize) -> Result<(), F
     } else {
         Ok(())
     }
+}
+
+/// Refuses a new password that attackers would try early: common passwords, patterns,
+/// dates, single words, or one containing the username. Uses zxcvbn's estimate, and asks
+/// for a score of 3 of 4 ("safely unguessable", over 10^8 guesses) — a well-kept crate
+/// whose lists of common passwords ship inside it. Server only: the lists are large.
+#[cfg(feature = "ssr")]
+pub fn check_guessability(password: &Password, username: &str) -> Result<(), FieldProblem> {
+    use zxcvbn::{feedback::Warning, zxcvbn, Score};
+
+    let guessable = |reason| Err(FieldProblem::Guessable { reason });
+    let lowered = password.expose().to_lowercase();
+    if username.chars().count() >= 3 && lowered.contains(&username.to_lowercase()) {
+        return guessable(GuessableReason::Personal);
+    }
+
+    let estimate = zxcvbn(password.expose(), &[username]);
+    if estimate.score() >= Score::Three {
+        return Ok(());
+    }
+    let reason = match estimate.feedback().and_then(|feedback| feedback.warning()) {
+        Some(
+            Warning::ThisIsATop10Password
+            | Warning::ThisIsATop100Password
+            | Warning::ThisIsACommonPassword
+            | Warning::ThisIsSimilarToACommonlyUsedPassword,
+        ) => GuessableReason::Common,
+        Some(
+            Warning::StraightRowsOfKeysAreEasyToGuess
+            | Warning::ShortKeyboardPatternsAreEasyToGuess
+            | Warning::RepeatsLikeAaaAreEasyToGuess
+            | Warning::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess
+            | Warning::SequencesLikeAbcAreEasyToGuess,
+        ) => GuessableReason::Pattern,
+        Some(Warning::RecentYearsAreEasyToGuess | Warning::DatesAreOftenEasyToGuess) => {
+            GuessableReason::Dates
+        }
+        Some(
+            Warning::AWordByItselfIsEasyToGuess
+            | Warning::NamesAndSurnamesByThemselvesAreEasyToGuess
+            | Warning::CommonNamesAndSurnamesAreEasyToGuess,
+        ) => GuessableReason::Words,
+        None => GuessableReason::Other,
+    };
+    guessable(reason)
 }
 
 /// All the sign-up form's field checks at once, so the user sees every problem together.
@@ -140,6 +187,26 @@ mod tests {
 
         assert!(errors.username.is_none() && errors.password.is_none());
         assert_eq!(errors.password_confirm, Some(FieldProblem::Mismatch));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn guessable_passwords_are_refused_with_a_reason() {
+        let check = |password: &str| check_guessability(&Password::new(password), "alice");
+        let reason = |password: &str| match check(password) {
+            Err(FieldProblem::Guessable { reason }) => Some(reason),
+            _ => None,
+        };
+
+        assert_eq!(reason("password1234"), Some(GuessableReason::Common));
+        assert_eq!(reason("aaaaaaaaaaaaaaaa"), Some(GuessableReason::Pattern));
+        assert_eq!(reason("zxcvbnm,./asdfg"), Some(GuessableReason::Pattern));
+        assert_eq!(reason("1985-12-25"), Some(GuessableReason::Dates));
+        assert_eq!(reason("Michael2020"), Some(GuessableReason::Words));
+        assert_eq!(reason("alice-is-the-best"), Some(GuessableReason::Personal));
+        for fine in ["correct-horse-1", "battery-staple-2", "violet moss under the bridge"] {
+            assert_eq!(check(fine), Ok(()), "{fine}");
+        }
     }
 
     #[test]

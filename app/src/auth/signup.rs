@@ -23,7 +23,7 @@ pub async fn signup(
     #[server(default)] next: Option<String>,
 ) -> Result<SignedIn, AppError> {
     use super::{
-        rules::check_sign_up,
+        rules::{check_guessability, check_sign_up},
         session::AuthSession,
         throttle::{self, Bucket},
         users, CurrentUser,
@@ -39,7 +39,11 @@ pub async fn signup(
     let state = AppState::current()?;
     let username = username.trim().to_owned();
 
-    let fields = check_sign_up(&username, &password, &password_confirm, state.min_password_chars);
+    let mut fields =
+        check_sign_up(&username, &password, &password_confirm, state.min_password_chars);
+    if fields.password.is_none() {
+        fields.password = check_guessability(&password, &username).err();
+    }
     if !fields.is_empty() {
         return Err(AppError::Invalid { fields, username: echo(&username) });
     }
@@ -128,7 +132,8 @@ pub fn SignupPage() -> impl IntoView {
 }
 
 /// Keep in step with `PASSWORD_MIN_CHARS` (the test below checks).
-const PASSWORD_HINT: &str = "At least 12 characters; spaces and any symbols are welcome.";
+const PASSWORD_HINT: &str =
+    "At least 12 characters, and not a common or predictable one. A few unrelated words work well.";
 
 #[cfg(test)]
 mod tests {

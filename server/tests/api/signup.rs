@@ -106,3 +106,31 @@ async fn a_username_with_a_nul_byte_is_refused_cleanly() {
 
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn common_or_personal_passwords_are_refused_with_the_reason() {
+    let app = TestApp::spawn().await;
+
+    for (password, reason, says) in [
+        ("password1234", "common", "lists of common passwords"),
+        ("qwertyuiop123", "common", "lists of common passwords"),
+        ("aaaaaaaaaaaaaaaa", "pattern", "Repeats, sequences"),
+        ("alice-in-chains", "personal", "contains your username"),
+    ] {
+        let response = app
+            .post_form(
+                "/api/signup",
+                None,
+                &[("username", "alice"), ("password", password), ("password_confirm", password)],
+            )
+            .await;
+
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{password}");
+        let body = json(response).await;
+        assert_eq!(body["fields"]["password"]["problem"], "guessable", "{password}");
+        assert_eq!(body["fields"]["password"]["reason"], reason, "{password}");
+        let message = body["fields"]["password"]["message"].as_str().expect("a message");
+        assert!(message.contains(says), "{password}: {message}");
+    }
+    assert_eq!(app.session_rows().await, 0);
+}
