@@ -14,6 +14,7 @@ pub mod config;
 pub mod cookie_policy;
 pub mod db;
 pub mod forgery;
+pub mod headers;
 pub mod housekeeping;
 pub mod pages;
 pub mod session_store;

@@ -5,11 +5,16 @@
 //! rendered, and server and browser render from the same value.
 
 use app::auth::{resolve, session::AuthSession, RequestUser};
-use axum::{body::Body, extract::State, http::Request, response::Response};
-use leptos::prelude::provide_context;
+use axum::{
+    body::Body,
+    extract::State,
+    http::{header, HeaderValue, Request},
+    response::Response,
+};
+use leptos::{nonce::Nonce, prelude::provide_context};
 use tower_sessions::Session;
 
-use crate::startup::ServerState;
+use crate::{headers, startup::ServerState};
 
 pub async fn render(State(state): State<ServerState>, request: Request<Body>) -> Response {
     let user = match request.extensions().get::<Session>() {
@@ -20,14 +25,24 @@ pub async fn render(State(state): State<ServerState>, request: Request<Body>) ->
         }
     };
 
+    // Our own nonce replaces the one Leptos would make, so the policy can name it.
+    let nonce = Nonce::new();
+    let policy = HeaderValue::from_str(&headers::page_policy(&nonce));
+
     let app_state = state.app.clone();
     let leptos = state.leptos.clone();
     let render = leptos_axum::render_app_async_with_context(
         move || {
             provide_context(app_state.clone());
             provide_context(RequestUser(user.clone()));
+            provide_context(nonce.clone());
         },
         move || app::shell(leptos.clone()),
     );
-    render(request).await
+    let mut response = render(request).await;
+
+    if let Ok(policy) = policy {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
 }

@@ -27,6 +27,7 @@ use crate::{
     config::Settings,
     cookie_policy, db,
     forgery::{self, PublicOrigin},
+    headers::{self, Https},
     housekeeping, pages,
     session_store::SqlSessionStore,
     telemetry,
@@ -135,12 +136,14 @@ fn with_layers(
     origin: PublicOrigin,
     proxies: TrustedProxies,
 ) -> Router {
+    let https = Https(origin.0.scheme() == "https");
     router
         .layer(sessions)
         .layer(middleware::from_fn_with_state(origin, forgery::refuse_cross_site))
         .layer(middleware::from_fn(cookie_policy::complete_removal_cookie))
         .layer(middleware::from_fn(cookie_policy::refuse_oversized_cookies))
         .layer(middleware::from_fn_with_state(proxies, client_ip::determine))
+        .layer(middleware::from_fn_with_state(https, headers::secure))
         .layer(middleware::from_fn(telemetry::remember_span))
         .layer(TraceLayer::new_for_http().make_span_with(telemetry::RequestSpan))
         .layer(PropagateRequestIdLayer::x_request_id())

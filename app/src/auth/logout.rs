@@ -23,9 +23,23 @@ pub async fn logout() -> Result<(), AppError> {
         tracing::info!(user_id = %signed_in.user_id, "signed out");
     }
     session.end().await?;
+    forget_in_browser();
 
     form_post::see_other("/");
     Ok(())
+}
+
+/// Asks the browser to drop what it cached or stored for this site. Not "cookies": that
+/// clears every cookie of the whole registrable domain (say, all of example.com), not only
+/// this app's; the response removes the session cookie by itself.
+#[cfg(feature = "ssr")]
+fn forget_in_browser() {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            http::HeaderName::from_static("clear-site-data"),
+            http::HeaderValue::from_static("\"cache\", \"storage\""),
+        );
+    }
 }
 
 #[component]

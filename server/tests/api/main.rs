@@ -8,6 +8,7 @@ mod bad_input;
 mod cookie;
 mod expiry;
 mod forgery;
+mod headers;
 mod login;
 mod logout;
 mod next;
