@@ -195,7 +195,7 @@ pub enum AppError {
     SignInRequired {},
 
     /// A state-changing request sent by another site's page (cross-site request forgery).
-    #[error("This request came from another site, so Sesame refused it. Go to Sesame and try again there.")]
+    #[error("This request came from another site, so Sesame refused it. Try again on Sesame.")]
     CrossSite {},
 
     /// The right password, but the account has been disabled by an administrator.
