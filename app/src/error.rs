@@ -214,6 +214,10 @@ pub enum AppError {
     #[error("The request is too large.")]
     PayloadTooLarge {},
 
+    /// Headers (usually cookies) larger than any browser sends to us.
+    #[error("The request's headers are too large. Clear this site's cookies and try again.")]
+    HeadersTooLarge {},
+
     /// A body that is not `application/x-www-form-urlencoded`, as every form of ours is.
     #[error("Send the fields as application/x-www-form-urlencoded.")]
     UnsupportedMediaType {},

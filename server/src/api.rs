@@ -32,6 +32,7 @@ pub fn status_for(error: &AppError) -> StatusCode {
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
         AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::PayloadTooLarge {} => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::HeadersTooLarge {} => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         AppError::UnsupportedMediaType {} => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         AppError::Unavailable {} => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal {} => StatusCode::INTERNAL_SERVER_ERROR,

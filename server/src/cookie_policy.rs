@@ -12,10 +12,24 @@
 //!   kept signed in; then `Max-Age` runs to the session's end and moves with it. Either way
 //!   the server enforces the session's idle and absolute limits on its side.
 
-use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use app::error::AppError;
+use axum::{
+    extract::{Request, State},
+    http::{
+        header::{COOKIE, SET_COOKIE},
+        HeaderValue,
+    },
+    middleware::Next,
+    response::Response,
+};
+use tower_sessions::{
+    cookie::{Cookie, SameSite},
+    session::Id,
+    Expiry, SessionManagerLayer,
+};
 use url::Url;
 
-use crate::session_store::SqlSessionStore;
+use crate::{api::error_response, session_store::SqlSessionStore};
 
 /// The cookie's name over plain http (development).
 pub const DEV_COOKIE_NAME: &str = "sesame";
@@ -49,13 +63,7 @@ pub fn session_layer(store: SqlSessionStore, origin: &Url) -> SessionManagerLaye
 /// `SameSite`. Browsers reject a `__Host-` cookie without `Secure`, so over https logout
 /// would leave the (dead) cookie in the browser.
 // TODO: remove once a tower-sessions release carries the upstream fix (merged after 0.15.0).
-pub async fn complete_removal_cookie(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::http::{header::SET_COOKIE, HeaderValue};
-    use tower_sessions::cookie::Cookie;
-
+pub async fn complete_removal_cookie(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if !headers.contains_key(SET_COOKIE) {
@@ -94,20 +102,69 @@ pub async fn complete_removal_cookie(
 
 /// Largest `Cookie` header accepted. Browsers cap one cookie at 4 KiB; ours is 30 bytes.
 pub const MAX_COOKIE_HEADER_BYTES: usize = 8 * 1024;
+/// Largest sum of all request headers accepted.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
-/// Refuses requests whose cookies are larger than any browser would legitimately send us.
-pub async fn refuse_oversized_cookies(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::{http::header::COOKIE, http::StatusCode, response::IntoResponse};
-
-    let size: usize = request.headers().get_all(COOKIE).iter().map(|value| value.len()).sum();
-    if size > MAX_COOKIE_HEADER_BYTES {
-        tracing::warn!(size, "request with oversized cookies refused");
-        let message = "This request carries more than 8 KiB of cookies for this site. \
-                       Clear this site's cookies in your browser and try again.\n";
-        return (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, message).into_response();
+/// Refuses requests whose headers or cookies are larger than any browser would send us,
+/// and requests whose session cookie is not one we could have issued: two of them, or a
+/// value that is not a session id. Those get a 400 that also deletes the cookie, so the
+/// browser's next request is clean. (A well-formed id that is unknown or expired is simply
+/// anonymous: that is what an old cookie looks like.)
+pub async fn check_request_cookies(
+    State(name): State<&'static str>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    let total: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    let cookies: usize = headers.get_all(COOKIE).iter().map(|value| value.len()).sum();
+    if total > MAX_HEADER_BYTES || cookies > MAX_COOKIE_HEADER_BYTES {
+        tracing::warn!(total, cookies, "request with oversized headers refused");
+        return error_response(&AppError::HeadersTooLarge {});
     }
-    next.run(request).await
+
+    let ours: Vec<&[u8]> = headers
+        .get_all(COOKIE)
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|byte| *byte == b';'))
+        .filter_map(|pair| {
+            let pair = pair.trim_ascii();
+            let at = pair.iter().position(|byte| *byte == b'=')?;
+            (&pair[..at] == name.as_bytes()).then(|| &pair[at + 1..])
+        })
+        .collect();
+    let problem = match ours.as_slice() {
+        [] => None,
+        [value] if is_session_id(value) => None,
+        [_] => Some("The session cookie is malformed"),
+        _ => Some("The request carries two session cookies"),
+    };
+    let Some(problem) = problem else {
+        return next.run(request).await;
+    };
+
+    tracing::warn!(problem, "request with a bad session cookie refused");
+    let message = format!("{problem}; it has been removed. Reload the page to continue.");
+    let mut response = error_response(&AppError::bad_request(message));
+    let removal = removal_cookie(name);
+    if let Ok(removal) = HeaderValue::from_str(&removal.to_string()) {
+        response.headers_mut().append(SET_COOKIE, removal);
+    }
+    response
+}
+
+fn is_session_id(value: &[u8]) -> bool {
+    std::str::from_utf8(value).is_ok_and(|value| value.parse::<Id>().is_ok())
+}
+
+/// A cookie that deletes ours: same name, path and attributes, expired.
+fn removal_cookie(name: &'static str) -> Cookie<'static> {
+    let mut cookie = Cookie::build((name, ""))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(name == SECURE_COOKIE_NAME)
+        .build();
+    cookie.make_removal();
+    cookie
 }

@@ -137,11 +137,12 @@ fn with_layers(
     proxies: TrustedProxies,
 ) -> Router {
     let https = Https(origin.0.scheme() == "https");
+    let cookie_name = cookie_policy::cookie_name(&origin.0);
     router
         .layer(sessions)
         .layer(middleware::from_fn_with_state(origin, forgery::refuse_cross_site))
         .layer(middleware::from_fn(cookie_policy::complete_removal_cookie))
-        .layer(middleware::from_fn(cookie_policy::refuse_oversized_cookies))
+        .layer(middleware::from_fn_with_state(cookie_name, cookie_policy::check_request_cookies))
         .layer(middleware::from_fn_with_state(proxies, client_ip::determine))
         .layer(middleware::from_fn_with_state(https, headers::secure))
         .layer(middleware::from_fn(telemetry::remember_span))

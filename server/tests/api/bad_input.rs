@@ -74,16 +74,48 @@ async fn an_unknown_api_path_is_404_with_a_message() {
 }
 
 #[tokio::test]
-async fn c05_malformed_session_cookies_are_anonymous_and_get_cleared() {
+async fn c05_malformed_or_duplicate_session_cookies_get_400_and_are_cleared() {
     let app = TestApp::spawn().await;
+    let valid = app.sign_up("alice").await;
+    let long = "a".repeat(8000);
+    let duplicate = format!("{valid}; sesame=AAAAAAAAAAAAAAAAAAAAAA");
 
-    for value in ["AAAA", "%00", "not base64 !", "AAAAAAAAAAAAAAAAAAAAAA"] {
+    for value in ["AAAA", "%00", "not base64 !", "\"quoted\"", long.as_str(), duplicate.as_str()] {
         let response = app.page("/account", Some(value)).await;
 
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "cookie {value:?}");
-        assert!(session_cookie(&response).is_some_and(|c| c.is_removal()), "cookie {value:?}");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "cookie {value:.20}");
+        let removal = session_cookie(&response).expect("a removal cookie");
+        assert!(removal.is_removal() && removal.has("HttpOnly") && removal.has("Path"));
+        assert!(message(response).await.contains("removed"));
     }
+    assert!(app.is_signed_in(&valid).await, "the real session is untouched");
+    assert_eq!(app.session_rows().await, 1);
+}
+
+#[tokio::test]
+async fn c05_an_unknown_well_formed_session_id_is_anonymous_and_cleared() {
+    let app = TestApp::spawn().await;
+
+    let response = app.page("/account", Some("AAAAAAAAAAAAAAAAAAAAAA")).await;
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(session_cookie(&response).is_some_and(|c| c.is_removal()));
     assert_eq!(app.session_rows().await, 0);
+}
+
+#[tokio::test]
+async fn oversized_headers_are_refused_with_431() {
+    let app = TestApp::spawn().await;
+
+    let response = app
+        .http
+        .get(app.url("/"))
+        .header("X-Padding", "p".repeat(40 * 1024))
+        .send()
+        .await
+        .expect("an answer");
+
+    assert_eq!(response.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
 }
 
 #[tokio::test]
