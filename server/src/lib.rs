@@ -17,6 +17,7 @@ pub mod forgery;
 pub mod headers;
 pub mod housekeeping;
 pub mod pages;
+pub mod serve;
 pub mod session_store;
 pub mod startup;
 pub mod telemetry;

@@ -1,6 +1,6 @@
 //! Assembles the server: database, session layer, routes, and the listening socket.
 
-use std::{net::SocketAddr, path::Path, sync::Arc};
+use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use app::{auth::password::Passwords, state::AppState, App};
@@ -17,6 +17,7 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     services::{ServeDir, ServeFile},
+    timeout::{RequestBodyTimeoutLayer, TimeoutLayer},
     trace::TraceLayer,
 };
 use tower_sessions::SessionManagerLayer;
@@ -28,10 +29,15 @@ use crate::{
     cookie_policy, db,
     forgery::{self, PublicOrigin},
     headers::{self, Https},
-    housekeeping, pages,
+    housekeeping, pages, serve,
     session_store::SqlSessionStore,
     telemetry,
 };
+
+/// How long a client may take to send a request body (our bodies are a few hundred bytes).
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long any request may take in all before it is answered 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The router's state: Leptos' options, and what server functions get through context.
 #[derive(Clone, FromRef)]
@@ -44,7 +50,7 @@ pub struct ServerState {
 pub struct Server {
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
-    serving: JoinHandle<std::io::Result<()>>,
+    serving: JoinHandle<()>,
     sweeping: JoinHandle<()>,
 }
 
@@ -75,13 +81,9 @@ impl Server {
         let router = with_layers(router, sessions, PublicOrigin(Arc::new(origin.clone())), proxies);
 
         let (stop, stopped) = oneshot::channel::<()>();
-        let serving = tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let serving = tokio::spawn(serve::serve(listener, router, async move {
+            let _ = stopped.await;
+        }));
         let sweeping = tokio::spawn(housekeeping::run(store, app, settings.sweep_every));
 
         let database = db::describe(&settings.database_url);
@@ -98,7 +100,7 @@ impl Server {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
         self.sweeping.abort();
-        self.serving.await.context("the server task panicked")??;
+        self.serving.await.context("the server task panicked")?;
         Ok(())
     }
 }
@@ -140,6 +142,8 @@ fn with_layers(
     let cookie_name = cookie_policy::cookie_name(&origin.0);
     router
         .layer(sessions)
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(middleware::from_fn_with_state(origin, forgery::refuse_cross_site))
         .layer(middleware::from_fn(cookie_policy::complete_removal_cookie))
         .layer(middleware::from_fn_with_state(cookie_name, cookie_policy::check_request_cookies))

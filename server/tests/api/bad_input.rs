@@ -190,3 +190,27 @@ async fn a_client_cannot_choose_its_request_id() {
     assert_ne!(id, "chosen-by-client");
     assert_eq!(id.len(), 36, "a UUID");
 }
+
+#[tokio::test]
+async fn a_client_trickling_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("a connection");
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: sesame\r\n").await.expect("a partial request");
+
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+
+    assert!(read.is_ok(), "the connection was still open after 20 s");
+    let waited = started.elapsed().as_secs();
+    assert!((9..=15).contains(&waited), "closed after {waited} s");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
