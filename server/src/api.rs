@@ -254,6 +254,30 @@ mod tests {
         assert_eq!(local_part("/account"), "/account");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_body_is_judged_without_panicking(body in proptest::collection::vec(0u8.., 0..512)) {
+            let _ = check_form(&form_headers(), &body);
+        }
+
+        #[test]
+        fn whatever_a_browser_encodes_is_accepted(fields in proptest::collection::vec(
+            ("\\PC{0,40}", "\\PC{0,80}"), 0..6,
+        )) {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish();
+            proptest::prop_assert!(check_form(&form_headers(), body.as_bytes()).is_ok());
+        }
+    }
+
+    fn form_headers() -> axum::http::HeaderMap {
+        let mut headers = axum::http::HeaderMap::new();
+        let form = HeaderValue::from_static("application/x-www-form-urlencoded");
+        headers.insert(header::CONTENT_TYPE, form);
+        headers
+    }
+
     #[test]
     fn forms_must_be_url_encoded_utf8_with_well_formed_escapes() {
         let mut headers = axum::http::HeaderMap::new();

@@ -63,6 +63,16 @@ mod tests {
         text.parse().expect("an IP address")
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_forwarded_header_yields_the_peer_or_an_address_it_lists(header in "\\PC{0,200}") {
+            let proxy = ip("10.0.0.1");
+            let found = client_ip(proxy, &header, &[proxy]);
+            let listed = header.split(',').any(|entry| entry.trim().parse() == Ok(found));
+            proptest::prop_assert!(found == proxy || listed);
+        }
+    }
+
     #[test]
     fn without_trusted_proxies_the_socket_peer_is_the_client() {
         assert_eq!(client_ip(ip("203.0.113.9"), "198.51.100.1", &[]), ip("203.0.113.9"));

@@ -202,11 +202,9 @@ async fn a_client_trickling_its_headers_is_cut_off() {
 
     let started = std::time::Instant::now();
     let mut answer = Vec::new();
-    let read = tokio::time::timeout(
-        std::time::Duration::from_secs(20),
-        stream.read_to_end(&mut answer),
-    )
-    .await;
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(20), stream.read_to_end(&mut answer))
+            .await;
 
     assert!(read.is_ok(), "the connection was still open after 20 s");
     let waited = started.elapsed().as_secs();

@@ -61,6 +61,10 @@ impl TestApp {
             "--site-root".into(),
             site_root().display().to_string(),
         ];
+        // Tests sign up many users from 127.0.0.1, beyond the default per-address limit.
+        if !self.extra_args.iter().any(|arg| arg == "--signups-per-ip") {
+            args.extend(["--signups-per-ip".into(), "1000".into()]);
+        }
         args.extend(self.extra_args.iter().cloned());
         Settings::try_parse_from(args).expect("valid test settings")
     }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod account;
 mod bad_input;
+mod concurrency;
 mod cookie;
 mod expiry;
 mod forgery;
