@@ -37,13 +37,16 @@ impl Client {
 
     /// The client of the current server function call or page render.
     pub fn current() -> Self {
-        use_context::<Parts>()
-            .map(|parts| Self::from_parts(&parts))
-            .unwrap_or(Self { ip: None, user_agent: String::new() })
+        use_context::<Parts>().map_or_else(Self::none, |parts| Self::from_parts(&parts))
     }
 
-    /// The address as text, `unknown` when none was determined.
+    /// No client: the server acting on its own (say, expiring sessions).
+    pub fn none() -> Self {
+        Self { ip: None, user_agent: String::new() }
+    }
+
+    /// The address as text, empty when none was determined.
     pub fn ip_text(&self) -> String {
-        self.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+        self.ip.map(|ip| ip.to_string()).unwrap_or_default()
     }
 }

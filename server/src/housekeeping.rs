@@ -1,12 +1,19 @@
-//! Periodic clean-up: expired sessions and old throttling counts are deleted.
+//! Periodic clean-up: expired sessions (each noted in the audit trail) and old throttling
+//! counts are deleted.
 //!
 //! Neither is needed for correctness (the store refuses an expired session, and throttling
 //! only counts events inside its window); the sweep only keeps the tables small.
 
 use std::time::Duration;
 
-use app::{auth::throttle, state::AppState};
-use tower_sessions_core::ExpiredDeletion;
+use app::{
+    auth::{
+        audit::{Entry, Event},
+        throttle,
+    },
+    client::Client,
+    state::AppState,
+};
 
 use crate::session_store::SqlSessionStore;
 
@@ -17,11 +24,23 @@ pub async fn run(store: SqlSessionStore, app: AppState, every: Duration) {
     let mut ticks = tokio::time::interval(every);
     loop {
         ticks.tick().await;
-        if let Err(err) = store.delete_expired().await {
-            tracing::error!(error = %err, "deleting expired sessions failed");
+        match store.delete_expired().await {
+            Ok(users) => record_expiries(&app, users).await,
+            Err(err) => tracing::error!(error = %err, "deleting expired sessions failed"),
         }
         if let Err(err) = throttle::forget_older_than(&app.db, THROTTLE_MEMORY).await {
             tracing::error!(error = %err, "deleting old throttling events failed");
+        }
+    }
+}
+
+async fn record_expiries(app: &AppState, users: Vec<uuid::Uuid>) {
+    let nobody = Client::none();
+    for user_id in users {
+        let mut entry = Entry::new(Event::SessionExpired, &nobody);
+        entry.user_id = Some(user_id);
+        if let Err(err) = entry.record(&app.db).await {
+            tracing::error!(error = %err, "recording a session expiry failed");
         }
     }
 }

@@ -19,7 +19,6 @@ use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
-use tower_sessions_core::ExpiredDeletion;
 use uuid::Uuid;
 
 #[derive(Clone, Debug)]
@@ -152,20 +151,17 @@ impl SessionStore for SqlSessionStore {
     }
 }
 
-#[async_trait]
-impl ExpiredDeletion for SqlSessionStore {
-    /// Expired records are already ignored by `load`; this keeps the table from growing.
-    async fn delete_expired(&self) -> session_store::Result<()> {
-        let deleted = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now())
-            .execute(&self.db)
-            .await
-            .map_err(backend)?;
-
-        if deleted.rows_affected() > 0 {
-            tracing::info!(count = deleted.rows_affected(), "expired sessions deleted");
-        }
-        Ok(())
+impl SqlSessionStore {
+    /// Deletes expired records (they are refused anyway; this keeps the table small), and
+    /// answers the user of each, for the audit trail.
+    pub async fn delete_expired(&self) -> Result<Vec<Uuid>, AppError> {
+        let users: Vec<Option<String>> =
+            sqlx::query_scalar("DELETE FROM sessions WHERE expires_at <= $1 RETURNING user_id")
+                .bind(now())
+                .fetch_all(&self.db)
+                .await
+                .map_err(db_error)?;
+        Ok(users.into_iter().flatten().filter_map(|id| id.parse().ok()).collect())
     }
 }
 

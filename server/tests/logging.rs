@@ -72,7 +72,7 @@ async fn logs_name_the_user_and_never_carry_secrets() {
 
     let logs =
         String::from_utf8(captured.0.lock().expect("the log buffer").clone()).expect("UTF-8");
-    assert!(logs.contains("signed up"), "{logs}");
+    assert!(logs.contains("event=\"signed_up\""), "{logs}");
     assert!(logs.contains(&format!("user_id={user_id}")), "the request span names the user");
     assert!(!logs.contains(session_id), "a session id was logged");
     assert!(!logs.contains(PASSWORD), "a password was logged");

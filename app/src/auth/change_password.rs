@@ -31,6 +31,7 @@ pub async fn change_password(
     #[server(default)] password_confirm: Password,
 ) -> Result<PasswordChanged, AppError> {
     use super::{
+        audit::{Entry, Event},
         credentials, resolve,
         rules::{check_guessability, check_new_password_twice},
         session::AuthSession,
@@ -57,10 +58,8 @@ pub async fn change_password(
     if !fields.is_empty() {
         return Err(AppError::Invalid { fields, username: String::new() });
     }
-    if !credentials::is_current_password(&state, &user, current_password, &Client::current())
-        .await?
-    {
-        tracing::info!(user_id = %user.id, "password change refused: wrong current password");
+    let client = Client::current();
+    if !credentials::is_current_password(&state, &user, current_password, &client).await? {
         let fields = crate::error::FieldErrors {
             current_password: Some(FieldProblem::Wrong),
             ..Default::default()
@@ -72,7 +71,9 @@ pub async fn change_password(
     users::set_password_hash(&state.db, user.id, &hash).await?;
     let other_sessions_ended = state.user_sessions.end_all_but(user.id, session.id()).await?;
     session.renew_id().await?;
-    tracing::info!(user_id = %user.id, other_sessions_ended, "password changed");
+    let entry = Entry::new(Event::PasswordChanged, &client).user(user.id, &user.username);
+    let detail = format!("other_sessions_ended={other_sessions_ended}");
+    entry.detail(detail).record(&state.db).await?;
 
     form_post::see_other(&format!("/account?password_changed={other_sessions_ended}"));
     Ok(PasswordChanged { other_sessions_ended })

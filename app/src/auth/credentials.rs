@@ -1,6 +1,7 @@
 //! Checking a password, throttled: the step that login and password change share.
 
 use super::{
+    audit::{Entry, Event},
     password,
     rules::Password,
     throttle::{self, Bucket},
@@ -28,21 +29,25 @@ pub async fn authenticate(
     let per_user = Bucket::login(username, &ip);
     let per_ip = Bucket::login_from(&ip);
     let limits = state.throttle;
-    throttle::check(
-        &state.db,
-        &[(&per_user, limits.login_per_user_and_ip), (&per_ip, limits.login_per_ip)],
-    )
-    .await?;
+    let buckets = [(&per_user, limits.login_per_user_and_ip), (&per_ip, limits.login_per_ip)];
+    if let Err(throttled) = throttle::check(&state.db, &buckets).await {
+        Entry::new(Event::LoginThrottled, client).typed(username).record(&state.db).await?;
+        return Err(throttled);
+    }
 
     let user = users::find_by_username(&state.db, username).await?;
     let stored = user.as_ref().map(|user| user.password_hash.clone());
     let verified = state.passwords.verify(password.clone(), stored).await?;
 
-    let Some(user) = user.filter(|_| verified) else {
+    if !verified {
         throttle::record(&state.db, &[&per_user, &per_ip]).await?;
-        tracing::info!(%ip, "login failed: wrong username or password");
+        // A failure against an existing account is the account's history too.
+        let mut entry = Entry::new(Event::LoginFailed, client).typed(username);
+        entry.user_id = user.map(|user| user.id);
+        entry.record(&state.db).await?;
         return Err(AppError::WrongCredentials { username: echo(username) });
-    };
+    }
+    let user = user.ok_or(AppError::Internal {})?;
     throttle::clear(&state.db, &per_user).await?;
 
     if password::needs_rehash(&user.password_hash) {
@@ -63,11 +68,18 @@ pub async fn is_current_password(
 ) -> Result<bool, AppError> {
     let ip = client.ip_text();
     let per_user = Bucket::login(&user.username, &ip);
-    throttle::check(&state.db, &[(&per_user, state.throttle.login_per_user_and_ip)]).await?;
+    let limit = [(&per_user, state.throttle.login_per_user_and_ip)];
+    if let Err(throttled) = throttle::check(&state.db, &limit).await {
+        let entry = Entry::new(Event::LoginThrottled, client).user(user.id, &user.username);
+        entry.record(&state.db).await?;
+        return Err(throttled);
+    }
 
     let matches = state.passwords.verify(password, Some(user.password_hash.clone())).await?;
     if !matches {
         throttle::record(&state.db, &[&per_user]).await?;
+        let entry = Entry::new(Event::PasswordChangeFailed, client).user(user.id, &user.username);
+        entry.detail("wrong current password").record(&state.db).await?;
     }
     Ok(matches)
 }

@@ -25,7 +25,12 @@ pub async fn login(
     #[server(default)] next: Option<String>,
     #[server(default)] remember: Option<String>,
 ) -> Result<SignedIn, AppError> {
-    use super::{credentials, session::AuthSession, CurrentUser};
+    use super::{
+        audit::{Entry, Event},
+        credentials,
+        session::AuthSession,
+        CurrentUser,
+    };
     use crate::{
         client::Client,
         error::{echo, FieldErrors, FieldProblem},
@@ -47,9 +52,11 @@ pub async fn login(
         return Err(AppError::Invalid { fields, username: echo(&username) });
     }
 
-    let user = credentials::authenticate(&state, &username, password, &Client::current()).await?;
+    let client = Client::current();
+    let user = credentials::authenticate(&state, &username, password, &client).await?;
     if user.disabled {
-        tracing::info!(user_id = %user.id, "login refused: account disabled");
+        let entry = Entry::new(Event::LoginRefusedDisabled, &client).user(user.id, &user.username);
+        entry.record(&state.db).await?;
         return Err(AppError::AccountDisabled {});
     }
 
@@ -58,7 +65,8 @@ pub async fn login(
         .begin(user.id, checked(remember.as_deref()), &state.sessions)
         .await?;
     crate::request_span::record_user(user.id);
-    tracing::info!(user_id = %user.id, "signed in");
+    let entry = Entry::new(Event::LoginSucceeded, &client).user(user.id, &user.username);
+    entry.record(&state.db).await?;
 
     let next = after_sign_in(next.as_deref()).to_owned();
     form_post::see_other(&next);

@@ -15,12 +15,19 @@ use crate::error::AppError;
 /// Endpoint: `POST /api/logout`, no fields. A plain form post is sent to the home page.
 #[server(endpoint = "logout", prefix = "/api")]
 pub async fn logout() -> Result<(), AppError> {
-    use super::session::AuthSession;
-    use crate::form_post;
+    use super::{
+        audit::{Entry, Event},
+        session::AuthSession,
+    };
+    use crate::{client::Client, form_post, state::AppState};
 
+    let state = AppState::current()?;
     let session = AuthSession::current().await?;
     if let Some(signed_in) = session.signed_in().await? {
-        tracing::info!(user_id = %signed_in.user_id, "signed out");
+        let client = Client::current();
+        let mut entry = Entry::new(Event::LoggedOut, &client);
+        entry.user_id = Some(signed_in.user_id);
+        entry.record(&state.db).await?;
     }
     session.end().await?;
     forget_in_browser();

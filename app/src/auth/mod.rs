@@ -4,6 +4,7 @@
 //! - [`session`]: what a signed-in session holds (server only).
 //! - [`password`], [`users`]: hashing and the users table (server only).
 //! - [`throttle`]: limits on failed attempts (server only).
+//! - [`audit`]: the record of what happened to accounts and sessions (server only).
 //! - [`rules`]: what a valid username and password look like (both sides).
 //!
 //! The server works out who is signed in once per page request, before rendering (see
@@ -17,6 +18,8 @@ pub mod logout;
 pub mod rules;
 pub mod signup;
 
+#[cfg(feature = "ssr")]
+pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod credentials;
 #[cfg(feature = "ssr")]

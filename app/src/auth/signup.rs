@@ -23,6 +23,7 @@ pub async fn signup(
     #[server(default)] next: Option<String>,
 ) -> Result<SignedIn, AppError> {
     use super::{
+        audit::{Entry, Event},
         rules::{check_guessability, check_sign_up},
         session::AuthSession,
         throttle::{self, Bucket},
@@ -54,8 +55,14 @@ pub async fn signup(
     };
     // Accounts per address are limited; every attempt that gets this far counts, so that
     // probing for taken usernames is limited too.
-    let per_ip = Bucket::signup_from(&Client::current().ip_text());
-    throttle::check(&state.db, &[(&per_ip, state.throttle.signup_per_ip)]).await?;
+    let client = Client::current();
+    let per_ip = Bucket::signup_from(&client.ip_text());
+    if let Err(throttled) =
+        throttle::check(&state.db, &[(&per_ip, state.throttle.signup_per_ip)]).await
+    {
+        Entry::new(Event::SignupThrottled, &client).typed(&username).record(&state.db).await?;
+        return Err(throttled);
+    }
     throttle::record(&state.db, &[&per_ip]).await?;
 
     // Checked before hashing to spare the work; the unique index has the final word below.
@@ -71,7 +78,7 @@ pub async fn signup(
 
     let session = AuthSession::current().await?.begin(user_id, false, &state.sessions).await?;
     crate::request_span::record_user(user_id);
-    tracing::info!(%user_id, "signed up");
+    Entry::new(Event::SignedUp, &client).user(user_id, &username).record(&state.db).await?;
 
     let next = after_sign_in(next.as_deref()).to_owned();
     form_post::see_other(&next);

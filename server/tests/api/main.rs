@@ -4,6 +4,7 @@
 mod helpers;
 
 mod account;
+mod audit;
 mod bad_input;
 mod concurrency;
 mod cookie;
