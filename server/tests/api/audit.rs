@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::helpers::{TestApp, PASSWORD};
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, sqlx::FromRow)]
 struct Row {
     event: String,
     username: Option<String>,
@@ -16,23 +16,12 @@ struct Row {
 
 async fn trail(app: &TestApp) -> Vec<Row> {
     let db = app.db().await;
-    let rows: Vec<(String, Option<String>, Option<String>, String, String, String)> =
-        sqlx::query_as(
-            "SELECT event, username, user_id, ip, user_agent, detail FROM audit_events ORDER BY seq",
-        )
-        .fetch_all(&db)
-        .await
-        .expect("the audit trail");
-    rows.into_iter()
-        .map(|(event, username, user_id, ip, user_agent, detail)| Row {
-            event,
-            username,
-            user_id,
-            ip,
-            user_agent,
-            detail,
-        })
-        .collect()
+    sqlx::query_as::<_, Row>(
+        "SELECT event, username, user_id, ip, user_agent, detail FROM audit_events ORDER BY seq",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("the audit trail")
 }
 
 #[tokio::test]
