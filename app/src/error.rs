@@ -82,6 +82,8 @@ pub enum GuessableReason {
     Words,
     /// It contains the username.
     Personal,
+    /// It contains the name of this site.
+    Context,
     /// Too predictable, for no single reason.
     Other,
 }
@@ -94,6 +96,7 @@ impl GuessableReason {
             Self::Dates => "Dates and years are easy to guess.",
             Self::Words => "A single word or name is easy to guess, even with small changes.",
             Self::Personal => "It contains your username.",
+            Self::Context => "It contains the name of this site.",
             Self::Other => "It is too predictable.",
         }
     }

@@ -63,6 +63,13 @@ async fn logs_name_the_user_and_never_carry_secrets() {
             .await
             .expect("an answer");
     }
+    // A username with a line break must not forge a log line.
+    http.post(format!("{base}/api/login"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("username=mallory%0AINFO%20forged%20line&password=whatever-at-all")
+        .send()
+        .await
+        .expect("an answer");
     http.post(format!("{base}/api/logout"))
         .header("Cookie", format!("sesame={session_id}"))
         .send()
@@ -77,4 +84,6 @@ async fn logs_name_the_user_and_never_carry_secrets() {
     assert!(!logs.contains(session_id), "a session id was logged");
     assert!(!logs.contains(PASSWORD), "a password was logged");
     assert!(!logs.contains("$argon2"), "a password hash was logged");
+    assert!(!logs.contains("\nINFO forged line"), "user input split a log line");
+    assert!(logs.contains("mallory\\nINFO forged line"), "the input is logged, escaped");
 }

@@ -75,6 +75,11 @@ pub fn check_new_password(password: &Password, min_chars: usize) -> Result<(), F
     }
 }
 
+/// Words an attacker of this site would try first in passwords (ASVS 6.1.2): its name and
+/// what goes with it. Matched anywhere in the password, in any letter case.
+#[cfg(feature = "ssr")]
+pub const CONTEXT_WORDS: [&str; 3] = ["sesame", "opensesame", "open sesame"];
+
 /// Refuses a new password that attackers would try early: common passwords, patterns,
 /// dates, single words, or one containing the username. Uses zxcvbn's estimate, and asks
 /// for a score of 3 of 4 ("safely unguessable", over 10^8 guesses) — a well-kept crate
@@ -87,6 +92,9 @@ pub fn check_guessability(password: &Password, username: &str) -> Result<(), Fie
     let lowered = password.expose().to_lowercase();
     if username.chars().count() >= 3 && lowered.contains(&username.to_lowercase()) {
         return guessable(GuessableReason::Personal);
+    }
+    if CONTEXT_WORDS.iter().any(|word| lowered.contains(word)) {
+        return guessable(GuessableReason::Context);
     }
 
     let estimate = zxcvbn(password.expose(), &[username]);
@@ -204,6 +212,7 @@ mod tests {
         assert_eq!(reason("1985-12-25"), Some(GuessableReason::Dates));
         assert_eq!(reason("Michael2020"), Some(GuessableReason::Words));
         assert_eq!(reason("alice-is-the-best"), Some(GuessableReason::Personal));
+        assert_eq!(reason("My Sesame Password!"), Some(GuessableReason::Context));
         for fine in ["correct-horse-1", "battery-staple-2", "violet moss under the bridge"] {
             assert_eq!(check(fine), Ok(()), "{fine}");
         }

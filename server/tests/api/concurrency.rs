@@ -146,3 +146,33 @@ async fn c18_fifty_parallel_logins_beside_reads_and_sweeps_all_succeed() {
         assert!(app.is_signed_in(&cookie).await);
     }
 }
+
+#[tokio::test]
+async fn c18_thirty_parallel_sign_ups_all_succeed() {
+    let app = TestApp::spawn().await;
+
+    let mut signups = JoinSet::new();
+    for n in 0..30 {
+        let (http, url) = (app.http.clone(), app.url("/api/signup"));
+        signups.spawn(async move {
+            let body = format!("username=new{n}&password={PASSWORD}&password_confirm={PASSWORD}");
+            http.post(url)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .expect("an answer")
+                .status()
+        });
+    }
+
+    while let Some(status) = signups.join_next().await {
+        assert_eq!(status.expect("the task"), StatusCode::OK);
+    }
+    let db = app.db().await;
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&db)
+        .await
+        .expect("users can be counted");
+    assert_eq!(users, 30);
+}
