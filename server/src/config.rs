@@ -116,9 +116,8 @@ impl Settings {
         }
         Ok(policy)
     }
-}
 
-impl Settings {
+    /// The limits on failed attempts.
     pub fn throttle_policy(&self) -> ThrottlePolicy {
         let hour = Duration::from_secs(3600);
         ThrottlePolicy {
