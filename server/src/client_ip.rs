@@ -44,7 +44,7 @@ fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpAddr]) -> IpAddr {
     }
     let mut client = peer;
     for entry in forwarded_for.rsplit(',') {
-        let Ok(ip) = entry.trim().parse::<IpAddr>() else {
+        let Some(ip) = parse_entry(entry.trim()) else {
             break;
         };
         client = ip;
@@ -53,6 +53,11 @@ fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpAddr]) -> IpAddr {
         }
     }
     client
+}
+
+/// An address as proxies write it: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`, `[2001:db8::1]:5678`.
+fn parse_entry(entry: &str) -> Option<IpAddr> {
+    entry.parse::<IpAddr>().ok().or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
 }
 
 #[cfg(test)]
@@ -87,5 +92,7 @@ mod tests {
         assert_eq!(client_ip(ip("10.0.0.1"), spoofed, &proxies), ip("198.51.100.7"));
         assert_eq!(client_ip(ip("10.0.0.1"), "", &proxies), ip("10.0.0.1"));
         assert_eq!(client_ip(ip("10.0.0.1"), "garbage", &proxies), ip("10.0.0.1"));
+        assert_eq!(client_ip(ip("10.0.0.1"), "198.51.100.7:5678", &proxies), ip("198.51.100.7"));
+        assert_eq!(client_ip(ip("10.0.0.1"), "[2001:db8::7]:443", &proxies), ip("2001:db8::7"));
     }
 }

@@ -50,6 +50,10 @@ pub struct Settings {
     #[arg(long, env = "SESAME_SWEEP_EVERY", default_value = "1m", value_parser = duration)]
     pub sweep_every: Duration,
 
+    /// How long audit entries are kept before the periodic sweep deletes them.
+    #[arg(long, env = "SESAME_AUDIT_RETENTION", default_value = "90d", value_parser = duration)]
+    pub audit_retention: Duration,
+
     /// Failed logins allowed per username and address within `--login-window`.
     #[arg(long, env = "SESAME_LOGIN_ATTEMPTS", default_value_t = 5)]
     pub login_attempts: u32,

@@ -110,9 +110,13 @@ pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// value that is not a session id. Those get a 400 that also deletes the cookie, so the
 /// browser's next request is clean. (A well-formed id that is unknown or expired is simply
 /// anonymous: that is what an old cookie looks like.)
+///
+/// A cookie whose name only *decodes* to ours (`%5F%5FHost-sesame`, `sesame%20`) is dropped
+/// from the request before the session layer sees it: the cookie library would read it as
+/// ours, so another site on the domain could otherwise plant one past the `__Host-` prefix.
 pub async fn check_request_cookies(
     State(name): State<&'static str>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let headers = request.headers();
@@ -123,34 +127,77 @@ pub async fn check_request_cookies(
         return error_response(&AppError::HeadersTooLarge {});
     }
 
-    let ours: Vec<&[u8]> = headers
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = headers
         .get_all(COOKIE)
         .iter()
         .flat_map(|value| value.as_bytes().split(|byte| *byte == b';'))
         .filter_map(|pair| {
-            let pair = pair.trim_ascii();
             let at = pair.iter().position(|byte| *byte == b'=')?;
-            (&pair[..at] == name.as_bytes()).then(|| &pair[at + 1..])
+            Some((pair[..at].trim_ascii_start().to_vec(), pair[at + 1..].to_vec()))
         })
         .collect();
+    let impostors: Vec<&[u8]> = pairs
+        .iter()
+        .filter(|(raw, _)| raw.as_slice() != name.as_bytes() && decodes_to(raw, name))
+        .map(|(raw, _)| raw.as_slice())
+        .collect();
+    let ours: Vec<&[u8]> =
+        pairs.iter().filter(|(raw, _)| raw == name.as_bytes()).map(|(_, v)| v.as_slice()).collect();
+
     let problem = match ours.as_slice() {
         [] => None,
-        [value] if is_session_id(value) => None,
+        [value] if is_session_id(value.trim_ascii()) => None,
         [_] => Some("The session cookie is malformed"),
         _ => Some("The request carries two session cookies"),
     };
-    let Some(problem) = problem else {
+    if let Some(problem) = problem {
+        tracing::warn!(problem, "request with a bad session cookie refused");
+        let message = format!("{problem}; it has been removed. Reload the page to continue.");
+        let mut response = error_response(&AppError::bad_request(message));
+        append_removal(&mut response, removal_cookie(name).to_string());
+        return response;
+    }
+    if impostors.is_empty() {
         return next.run(request).await;
-    };
+    }
 
-    tracing::warn!(problem, "request with a bad session cookie refused");
-    let message = format!("{problem}; it has been removed. Reload the page to continue.");
-    let mut response = error_response(&AppError::bad_request(message));
-    let removal = removal_cookie(name);
-    if let Ok(removal) = HeaderValue::from_str(&removal.to_string()) {
-        response.headers_mut().append(SET_COOKIE, removal);
+    tracing::warn!("a cookie posing as the session cookie was ignored");
+    let removals: Vec<String> =
+        impostors.iter().map(|raw| removal_of_literal(&String::from_utf8_lossy(raw))).collect();
+    let kept = pairs
+        .iter()
+        .filter(|(raw, _)| raw.as_slice() == name.as_bytes() || !decodes_to(raw, name))
+        .map(|(raw, value)| [raw.as_slice(), b"=", value.as_slice()].concat())
+        .collect::<Vec<_>>()
+        .join(&b"; "[..]);
+    let headers = request.headers_mut();
+    headers.remove(COOKIE);
+    if let Ok(kept) = HeaderValue::from_bytes(&kept) {
+        headers.insert(COOKIE, kept);
+    }
+
+    let mut response = next.run(request).await;
+    for removal in removals {
+        append_removal(&mut response, removal);
     }
     response
+}
+
+/// Whether a raw cookie name reads as `name` once percent-decoded and trimmed, the way the
+/// cookie library reads names.
+fn decodes_to(raw: &[u8], name: &str) -> bool {
+    percent_encoding::percent_decode(raw).decode_utf8_lossy().trim() == name
+}
+
+/// A removal for a cookie stored under a literal (odd) name, on the root path.
+fn removal_of_literal(raw_name: &str) -> String {
+    format!("{raw_name}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+}
+
+fn append_removal(response: &mut Response, cookie: String) {
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
 }
 
 fn is_session_id(value: &[u8]) -> bool {

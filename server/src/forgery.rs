@@ -44,18 +44,28 @@ pub async fn refuse_cross_site(
     error_response(&AppError::CrossSite {})
 }
 
-/// Whether the browser's own signals say the request comes from a page of `ours`.
+/// Whether the browser's own signals say the request comes from a page of `ours`. A signal
+/// that is present but unreadable, or repeated, counts against the request: browsers send
+/// each once and in ASCII.
 fn comes_from(headers: &HeaderMap, ours: &Origin) -> bool {
-    let text = |name| headers.get(name).and_then(|value| value.to_str().ok());
+    let only = |name: &str| -> Option<Result<&str, ()>> {
+        let mut values = headers.get_all(name).iter();
+        let first = values.next()?;
+        if values.next().is_some() {
+            return Some(Err(()));
+        }
+        Some(first.to_str().map_err(|_| ()))
+    };
+    let same_origin = |text: &str| Url::parse(text).is_ok_and(|url| url.origin() == *ours);
 
-    if let Some(site) = text("sec-fetch-site") {
-        return matches!(site, "same-origin" | "none");
+    if let Some(site) = only("sec-fetch-site") {
+        return site.is_ok_and(|site| matches!(site, "same-origin" | "none"));
     }
-    if let Some(origin) = text(header::ORIGIN.as_str()) {
-        return Url::parse(origin).is_ok_and(|origin| origin.origin() == *ours);
+    if let Some(origin) = only(header::ORIGIN.as_str()) {
+        return origin.is_ok_and(same_origin);
     }
-    if let Some(referer) = text(header::REFERER.as_str()) {
-        return Url::parse(referer).is_ok_and(|referer| referer.origin() == *ours);
+    if let Some(referer) = only(header::REFERER.as_str()) {
+        return referer.is_ok_and(same_origin);
     }
     true
 }
@@ -94,6 +104,19 @@ mod tests {
         assert!(!from(&[("origin", "null")]));
         assert!(from(&[("referer", "https://sesame.example.test/login?next=%2F")]));
         assert!(!from(&[("referer", "https://sesame.example.test.evil.example/")]));
+    }
+
+    #[test]
+    fn unreadable_or_repeated_signals_count_against_the_request() {
+        let mut headers = HeaderMap::new();
+        headers.insert("origin", HeaderValue::from_bytes(b"\xff").expect("a header value"));
+        let ours = Url::parse("https://sesame.example.test").expect("a URL").origin();
+        assert!(!comes_from(&headers, &ours));
+
+        let mut headers = HeaderMap::new();
+        headers.append("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        headers.append("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!comes_from(&headers, &ours));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Periodic clean-up: expired sessions (each noted in the audit trail) and old throttling
-//! counts are deleted.
+//! Periodic clean-up: expired sessions (each noted in the audit trail), old throttling
+//! counts, and audit entries past their retention are deleted.
 //!
 //! Neither is needed for correctness (the store refuses an expired session, and throttling
 //! only counts events inside its window); the sweep only keeps the tables small.
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use app::{
     auth::{
-        audit::{Entry, Event},
+        audit::{self, Entry, Event},
         throttle,
     },
     client::Client,
@@ -20,7 +20,12 @@ use crate::session_store::SqlSessionStore;
 /// Throttling windows are at most this long; older events can go.
 const THROTTLE_MEMORY: Duration = Duration::from_secs(24 * 3600);
 
-pub async fn run(store: SqlSessionStore, app: AppState, every: Duration) {
+pub async fn run(
+    store: SqlSessionStore,
+    app: AppState,
+    every: Duration,
+    audit_retention: Duration,
+) {
     let mut ticks = tokio::time::interval(every);
     loop {
         ticks.tick().await;
@@ -30,6 +35,9 @@ pub async fn run(store: SqlSessionStore, app: AppState, every: Duration) {
         }
         if let Err(err) = throttle::forget_older_than(&app.db, THROTTLE_MEMORY).await {
             tracing::error!(error = %err, "deleting old throttling events failed");
+        }
+        if let Err(err) = audit::forget_older_than(&app.db, audit_retention).await {
+            tracing::error!(error = %err, "deleting old audit entries failed");
         }
     }
 }

@@ -2,8 +2,11 @@
 //!
 //! Written over hyper-util rather than with `axum::serve`, because that one has no header
 //! read timeout: a client that opens connections and trickles header bytes in would hold
-//! them forever (slowloris). Here a request's headers must arrive within
-//! [`HEADER_READ_TIMEOUT`]; body and handling times are limited in the router's layers.
+//! them forever (slowloris). Here a new connection must start its request within
+//! [`HEADER_READ_TIMEOUT`] and send all its headers within as long again; an idle
+//! keep-alive connection is closed after as long. Body and handling times are limited in the
+//! router's layers. HTTP/1.1 only: Sesame sits behind a TLS-terminating proxy in production,
+//! and cleartext HTTP/2 (prior knowledge) would escape the header timeout.
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
@@ -26,7 +29,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) {
     let mut make_service: IntoMakeServiceWithConnectInfo<Router, SocketAddr> =
         router.into_make_service_with_connect_info::<SocketAddr>();
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -45,12 +48,17 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
             () = &mut shutdown => break,
         };
         let Ok(service) = make_service.call(peer).await;
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
+            // hyper's header timer starts with the first byte; a client that sends nothing
+            // at all is given as long, and dropped.
+            let mut first = [0u8; 1];
+            if tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await.is_err() {
+                return;
+            }
+            let service = TowerToHyperService::new(service);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            if let Err(err) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(error = %err, "connection closed with an error");
             }
         });

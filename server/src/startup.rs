@@ -84,7 +84,12 @@ impl Server {
         let serving = tokio::spawn(serve::serve(listener, router, async move {
             let _ = stopped.await;
         }));
-        let sweeping = tokio::spawn(housekeeping::run(store, app, settings.sweep_every));
+        let sweeping = tokio::spawn(housekeeping::run(
+            store,
+            app,
+            settings.sweep_every,
+            settings.audit_retention,
+        ));
 
         let database = db::describe(&settings.database_url);
         tracing::info!(%addr, %origin, %database, "listening");

@@ -104,3 +104,15 @@ impl<'a> Entry<'a> {
         Ok(())
     }
 }
+
+/// Deletes entries older than `age`; run periodically (see `SESAME_AUDIT_RETENTION`).
+pub async fn forget_older_than(db: &AnyPool, age: std::time::Duration) -> Result<u64, AppError> {
+    let age = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);
+    let cutoff = time::OffsetDateTime::now_utc().unix_timestamp().saturating_sub(age);
+    let deleted = sqlx::query("DELETE FROM audit_events WHERE at <= $1")
+        .bind(cutoff)
+        .execute(db)
+        .await
+        .map_err(db_error)?;
+    Ok(deleted.rows_affected())
+}

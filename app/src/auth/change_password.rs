@@ -33,7 +33,7 @@ pub async fn change_password(
     use super::{
         audit::{Entry, Event},
         credentials, resolve,
-        rules::{check_guessability, check_new_password_twice},
+        rules::check_new_password_twice,
         session::AuthSession,
         users,
     };
@@ -53,7 +53,8 @@ pub async fn change_password(
         fields.password = Some(FieldProblem::Unchanged);
     }
     if fields.password.is_none() {
-        fields.password = check_guessability(&password, &user.username).err();
+        let judged = state.passwords.judge(password.clone(), user.username.clone()).await?;
+        fields.password = judged.err();
     }
     if !fields.is_empty() {
         return Err(AppError::Invalid { fields, username: String::new() });
@@ -68,9 +69,9 @@ pub async fn change_password(
     }
 
     let hash = state.passwords.hash(password).await?;
-    users::set_password_hash(&state.db, user.id, &hash).await?;
+    let version = users::change_password_hash(&state.db, user.id, &hash).await?;
     let other_sessions_ended = state.user_sessions.end_all_but(user.id, session.id()).await?;
-    session.renew_id().await?;
+    session.renew_after_password_change(version).await?;
     let entry = Entry::new(Event::PasswordChanged, &client).user(user.id, &user.username);
     let detail = format!("other_sessions_ended={other_sessions_ended}");
     entry.detail(detail).record(&state.db).await?;

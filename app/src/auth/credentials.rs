@@ -3,8 +3,8 @@
 use super::{
     audit::{Entry, Event},
     password,
-    rules::Password,
-    throttle::{self, Bucket},
+    rules::{check_username, Password},
+    throttle::{self, Attempt, Bucket},
     users::{self, User},
 };
 use crate::{
@@ -16,8 +16,8 @@ use crate::{
 /// The user with this username and password, or [`AppError::WrongCredentials`] — the same
 /// answer, after the same work, whether the username exists or not.
 ///
-/// Refused before any hashing once this username, or this address, has failed too often
-/// recently. A success forgets the username's failures from this address, and upgrades a
+/// Refused before any hashing once this username, or this network, has failed too often
+/// recently. A success forgets the username's failures from this network, and upgrades a
 /// password hash made with older parameters.
 pub async fn authenticate(
     state: &AppState,
@@ -25,34 +25,41 @@ pub async fn authenticate(
     password: Password,
     client: &Client,
 ) -> Result<User, AppError> {
-    let ip = client.ip_text();
-    let per_user = Bucket::login(username, &ip);
-    let per_ip = Bucket::login_from(&ip);
+    let per_user = Bucket::login(username, client);
+    let per_ip = Bucket::login_from(client);
     let limits = state.throttle;
     let buckets = [(&per_user, limits.login_per_user_and_ip), (&per_ip, limits.login_per_ip)];
-    if let Err(throttled) = throttle::check(&state.db, &buckets).await {
-        Entry::new(Event::LoginThrottled, client).typed(username).record(&state.db).await?;
-        return Err(throttled);
-    }
+    let attempt = match Attempt::begin(&state.db, &buckets).await {
+        Ok(attempt) => attempt,
+        Err(throttled) => {
+            return Err(note_throttling(state, &per_user, username, client, throttled).await?)
+        }
+    };
 
     let user = users::find_by_username(&state.db, username).await?;
     let stored = user.as_ref().map(|user| user.password_hash.clone());
     let verified = state.passwords.verify(password.clone(), stored).await?;
 
-    if !verified {
-        throttle::record(&state.db, &[&per_user, &per_ip]).await?;
-        // A failure against an existing account is the account's history too.
-        let mut entry = Entry::new(Event::LoginFailed, client).typed(username);
-        entry.user_id = user.map(|user| user.id);
+    let account = user.as_ref().map(|user| user.id);
+    let Some(user) = user.filter(|_| verified) else {
+        // The attempt stays counted. A failure against an existing account is the
+        // account's history too; a "username" that could be a mistyped password is not kept.
+        let mut entry = Entry::new(Event::LoginFailed, client);
+        entry.user_id = account;
+        if check_username(username).is_ok() {
+            entry.username = Some(username);
+        }
         entry.record(&state.db).await?;
         return Err(AppError::WrongCredentials { username: echo(username) });
-    }
-    let user = user.ok_or(AppError::Internal {})?;
-    throttle::clear(&state.db, &per_user).await?;
+    };
+    attempt.succeeded(&state.db).await?;
 
+    if !user.disabled {
+        throttle::clear(&state.db, &per_user).await?;
+    }
     if password::needs_rehash(&user.password_hash) {
         let upgraded = state.passwords.hash(password).await?;
-        users::set_password_hash(&state.db, user.id, &upgraded).await?;
+        users::upgrade_hash(&state.db, user.id, &upgraded).await?;
         tracing::info!(user_id = %user.id, "password hash upgraded to current parameters");
     }
     Ok(user)
@@ -66,20 +73,44 @@ pub async fn is_current_password(
     password: Password,
     client: &Client,
 ) -> Result<bool, AppError> {
-    let ip = client.ip_text();
-    let per_user = Bucket::login(&user.username, &ip);
-    let limit = [(&per_user, state.throttle.login_per_user_and_ip)];
-    if let Err(throttled) = throttle::check(&state.db, &limit).await {
-        let entry = Entry::new(Event::LoginThrottled, client).user(user.id, &user.username);
-        entry.record(&state.db).await?;
-        return Err(throttled);
-    }
+    let per_user = Bucket::login(&user.username, client);
+    let per_ip = Bucket::login_from(client);
+    let limits = state.throttle;
+    let buckets = [(&per_user, limits.login_per_user_and_ip), (&per_ip, limits.login_per_ip)];
+    let attempt = match Attempt::begin(&state.db, &buckets).await {
+        Ok(attempt) => attempt,
+        Err(throttled) => {
+            return Err(note_throttling(state, &per_user, &user.username, client, throttled).await?)
+        }
+    };
 
     let matches = state.passwords.verify(password, Some(user.password_hash.clone())).await?;
-    if !matches {
-        throttle::record(&state.db, &[&per_user]).await?;
+    if matches {
+        attempt.succeeded(&state.db).await?;
+    } else {
         let entry = Entry::new(Event::PasswordChangeFailed, client).user(user.id, &user.username);
         entry.detail("wrong current password").record(&state.db).await?;
     }
     Ok(matches)
+}
+
+/// Notes a throttled attempt in the audit trail once per window and bucket (a flood of them
+/// must not flood the trail), and hands the refusal back.
+async fn note_throttling(
+    state: &AppState,
+    bucket: &Bucket,
+    username: &str,
+    client: &Client,
+    throttled: AppError,
+) -> Result<AppError, AppError> {
+    let once = throttle::Limit { max: 1, window: state.throttle.login_per_user_and_ip.window };
+    if let Ok(noted) = Attempt::begin(&state.db, &[(&bucket.noted(), once)]).await {
+        let mut entry = Entry::new(Event::LoginThrottled, client);
+        if check_username(username).is_ok() {
+            entry.username = Some(username);
+        }
+        entry.record(&state.db).await?;
+        drop(noted); // stays counted: the next refusal in this window is not noted again
+    }
+    Ok(throttled)
 }

@@ -62,7 +62,7 @@ pub async fn login(
 
     let session = AuthSession::current()
         .await?
-        .begin(user.id, checked(remember.as_deref()), &state.sessions)
+        .begin(user.id, user.credential_version, checked(remember.as_deref()), &state.sessions)
         .await?;
     crate::request_span::record_user(user.id);
     let entry = Entry::new(Event::LoginSucceeded, &client).user(user.id, &user.username);

@@ -18,6 +18,7 @@ pub async fn logout() -> Result<(), AppError> {
     use super::{
         audit::{Entry, Event},
         session::AuthSession,
+        users,
     };
     use crate::{client::Client, form_post, state::AppState};
 
@@ -25,8 +26,10 @@ pub async fn logout() -> Result<(), AppError> {
     let session = AuthSession::current().await?;
     if let Some(signed_in) = session.signed_in().await? {
         let client = Client::current();
+        let user = users::find_by_id(&state.db, signed_in.user_id).await?;
         let mut entry = Entry::new(Event::LoggedOut, &client);
         entry.user_id = Some(signed_in.user_id);
+        entry.username = user.as_ref().map(|user| user.username.as_str());
         entry.record(&state.db).await?;
     }
     session.end().await?;

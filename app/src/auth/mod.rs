@@ -83,9 +83,14 @@ pub async fn resolve(
     let Some(signed_in) = session.signed_in().await? else {
         return Ok(None);
     };
+    // The user must still exist, be enabled, and have the password the session began with.
     let user = users::find_by_id(&state.db, signed_in.user_id).await?;
-    let Some(user) = user.filter(|user| !user.disabled) else {
-        tracing::info!(user_id = %signed_in.user_id, "session of a deleted or disabled user ended");
+    let current = |user: &users::User| {
+        !user.disabled && user.credential_version == signed_in.credential_version
+    };
+    let Some(user) = user.filter(current) else {
+        let user_id = signed_in.user_id;
+        tracing::info!(%user_id, "session ended: user gone or disabled, or password changed");
         session.end().await?;
         return Ok(None);
     };

@@ -12,7 +12,10 @@ use argon2::{
 };
 use tokio::sync::Semaphore;
 
-use crate::{auth::rules::Password, error::AppError};
+use crate::{
+    auth::rules::{check_guessability, Password},
+    error::{AppError, FieldProblem},
+};
 
 /// OWASP's minimum for Argon2id: 19 MiB of memory, 2 passes, 1 lane.
 const MEMORY_KIB: u32 = 19 * 1024;
@@ -60,6 +63,16 @@ impl Passwords {
 
         let matches = self.run(move || verify_now(&password, &stored)).await?;
         Ok(known && matches)
+    }
+
+    /// Judges how guessable a new password is (see `rules::check_guessability`), on the
+    /// same bounded pool as hashing: it can take tens of milliseconds of CPU.
+    pub async fn judge(
+        &self,
+        password: Password,
+        username: String,
+    ) -> Result<Result<(), FieldProblem>, AppError> {
+        self.run(move || check_guessability(&password, &username)).await
     }
 
     async fn run<T: Send + 'static>(

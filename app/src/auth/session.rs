@@ -27,6 +27,7 @@ pub const EXPIRES_AT_KEY: &str = "expires_at";
 const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 const LAST_SEEN_KEY: &str = "last_seen";
 const REMEMBER_KEY: &str = "remember";
+const CREDENTIAL_VERSION_KEY: &str = "credential_version";
 
 /// How often, at most, a reading-only user's session is written back to extend its idle
 /// timeout: writing on every request would cost a store write per page view for nothing.
@@ -92,11 +93,12 @@ pub trait UserSessions: Send + Sync + 'static {
     ) -> Result<u64, AppError>;
 }
 
-/// Who a session belongs to and since when.
+/// Who a session belongs to, since when, and with which password (its version).
 #[derive(Debug, Clone, Copy)]
 pub struct SignedIn {
     pub user_id: Uuid,
     pub signed_in_at: OffsetDateTime,
+    pub credential_version: i64,
 }
 
 /// The request's session, seen as a sign-in.
@@ -124,8 +126,9 @@ impl AuthSession {
         let at = self.get::<i64>(SIGNED_IN_AT_KEY).await?.unwrap_or_default();
         let signed_in_at =
             OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let credential_version = self.get::<i64>(CREDENTIAL_VERSION_KEY).await?.unwrap_or(-1);
 
-        Ok(Some(SignedIn { user_id, signed_in_at }))
+        Ok(Some(SignedIn { user_id, signed_in_at, credential_version }))
     }
 
     /// Signs `user_id` in on a brand-new session; `remember` asks for the longer limits
@@ -137,6 +140,7 @@ impl AuthSession {
     pub async fn begin(
         &self,
         user_id: Uuid,
+        credential_version: i64,
         remember: bool,
         policy: &SessionPolicy,
     ) -> Result<SignedIn, AppError> {
@@ -149,8 +153,9 @@ impl AuthSession {
         self.insert(USER_ID_KEY, user_id).await?;
         self.insert(SIGNED_IN_AT_KEY, at).await?;
         self.insert(REMEMBER_KEY, remember).await?;
+        self.insert(CREDENTIAL_VERSION_KEY, credential_version).await?;
         self.extend(remember, at, at, policy).await?;
-        Ok(SignedIn { user_id, signed_in_at: now })
+        Ok(SignedIn { user_id, signed_in_at: now, credential_version })
     }
 
     /// The session's id, to tell it apart from the user's other sessions. Never shown.
@@ -158,10 +163,15 @@ impl AuthSession {
         self.0.id()
     }
 
-    /// Moves the session to a new id (the old one stops working), keeping its data and
-    /// its cookie's lifetime.
-    pub async fn renew_id(&self) -> Result<(), AppError> {
+    /// After a password change made from this session: moves it to a new id (the old one
+    /// stops working) and to the new credential version, keeping its data and its cookie's
+    /// lifetime.
+    pub async fn renew_after_password_change(
+        &self,
+        credential_version: i64,
+    ) -> Result<(), AppError> {
         self.0.cycle_id().await.map_err(store_error)?;
+        self.insert(CREDENTIAL_VERSION_KEY, credential_version).await?;
 
         let remember = self.get::<bool>(REMEMBER_KEY).await?.unwrap_or(false);
         let expires_at = self.get::<i64>(EXPIRES_AT_KEY).await?.unwrap_or_default();

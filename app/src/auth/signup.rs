@@ -24,9 +24,9 @@ pub async fn signup(
 ) -> Result<SignedIn, AppError> {
     use super::{
         audit::{Entry, Event},
-        rules::{check_guessability, check_sign_up},
+        rules::check_sign_up,
         session::AuthSession,
-        throttle::{self, Bucket},
+        throttle::{Attempt, Bucket, Limit},
         users, CurrentUser,
     };
     use crate::{
@@ -40,12 +40,29 @@ pub async fn signup(
     let state = AppState::current()?;
     let username = username.trim().to_owned();
 
-    let mut fields =
-        check_sign_up(&username, &password, &password_confirm, state.min_password_chars);
-    if fields.password.is_none() {
-        fields.password = check_guessability(&password, &username).err();
-    }
+    let fields = check_sign_up(&username, &password, &password_confirm, state.min_password_chars);
     if !fields.is_empty() {
+        return Err(AppError::Invalid { fields, username: echo(&username) });
+    }
+
+    // Sign-ups per network are limited. Every attempt that passes the cheap checks above
+    // counts, before the costly ones below, so that neither probing for taken usernames
+    // nor making the server judge and hash passwords goes unlimited.
+    let client = Client::current();
+    let per_ip = Bucket::signup_from(&client);
+    let counted = Attempt::begin(&state.db, &[(&per_ip, state.throttle.signup_per_ip)]).await;
+    if let Err(throttled) = counted {
+        // Noted in the audit trail once per hour and network, however often it repeats.
+        let once = Limit { max: 1, window: state.throttle.signup_per_ip.window };
+        if let Ok(noted) = Attempt::begin(&state.db, &[(&per_ip.noted(), once)]).await {
+            Entry::new(Event::SignupThrottled, &client).record(&state.db).await?;
+            drop(noted);
+        }
+        return Err(throttled);
+    }
+
+    if let Err(problem) = state.passwords.judge(password.clone(), username.clone()).await? {
+        let fields = FieldErrors { password: Some(problem), ..FieldErrors::default() };
         return Err(AppError::Invalid { fields, username: echo(&username) });
     }
 
@@ -53,18 +70,6 @@ pub async fn signup(
         fields: FieldErrors { username: Some(FieldProblem::Taken), ..FieldErrors::default() },
         username,
     };
-    // Accounts per address are limited; every attempt that gets this far counts, so that
-    // probing for taken usernames is limited too.
-    let client = Client::current();
-    let per_ip = Bucket::signup_from(&client.ip_text());
-    if let Err(throttled) =
-        throttle::check(&state.db, &[(&per_ip, state.throttle.signup_per_ip)]).await
-    {
-        Entry::new(Event::SignupThrottled, &client).typed(&username).record(&state.db).await?;
-        return Err(throttled);
-    }
-    throttle::record(&state.db, &[&per_ip]).await?;
-
     // Checked before hashing to spare the work; the unique index has the final word below.
     if users::find_by_username(&state.db, &username).await?.is_some() {
         return Err(taken(username));
@@ -76,7 +81,7 @@ pub async fn signup(
         users::Created::UsernameTaken => return Err(taken(username)),
     };
 
-    let session = AuthSession::current().await?.begin(user_id, false, &state.sessions).await?;
+    let session = AuthSession::current().await?.begin(user_id, 0, false, &state.sessions).await?;
     crate::request_span::record_user(user_id);
     Entry::new(Event::SignedUp, &client).user(user_id, &username).record(&state.db).await?;
 

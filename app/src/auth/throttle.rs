@@ -7,11 +7,14 @@
 //! per (username, address) and per address, never per username alone, so an attacker
 //! cannot lock the owner out of their account from the owner's own address.
 
-use std::time::Duration;
+use std::{
+    net::{IpAddr, Ipv6Addr},
+    time::Duration,
+};
 
 use sqlx::AnyPool;
 
-use crate::{error::AppError, state::db_error};
+use crate::{client::Client, error::AppError, state::db_error};
 
 /// At most `max` events in any `window` for one bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,17 +50,42 @@ impl Default for ThrottlePolicy {
 pub struct Bucket(String);
 
 impl Bucket {
-    pub fn login(username: &str, ip: &str) -> Self {
+    /// Failed logins (and wrong current passwords) for one username from one network.
+    pub fn login(username: &str, client: &Client) -> Self {
         let username: String = username.to_lowercase().chars().take(64).collect();
-        Self(format!("login:{username}|{ip}"))
+        Self(format!("login:{username}|{}", network(client)))
     }
 
-    pub fn login_from(ip: &str) -> Self {
-        Self(format!("login-ip:{ip}"))
+    /// Failed logins from one network, whatever the username.
+    pub fn login_from(client: &Client) -> Self {
+        Self(format!("login-ip:{}", network(client)))
     }
 
-    pub fn signup_from(ip: &str) -> Self {
-        Self(format!("signup:{ip}"))
+    /// Sign-ups from one network.
+    pub fn signup_from(client: &Client) -> Self {
+        Self(format!("signup:{}", network(client)))
+    }
+
+    /// A bucket that fills once per window, to note an event (say, in the audit trail) once
+    /// rather than at every repetition.
+    pub fn noted(&self) -> Self {
+        Self(format!("noted:{}", self.0))
+    }
+}
+
+/// What counts as one client for throttling: an IPv4 address, or an IPv6 /64 network (one
+/// machine usually holds a whole /64, and could otherwise rotate through its addresses).
+fn network(client: &Client) -> String {
+    match client.ip {
+        Some(IpAddr::V6(ip)) if ip.to_ipv4_mapped().is_none() => {
+            let segments = ip.segments();
+            let prefix =
+                Ipv6Addr::new(segments[0], segments[1], segments[2], segments[3], 0, 0, 0, 0);
+            format!("{prefix}/64")
+        }
+        Some(IpAddr::V6(ip)) => ip.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+        Some(IpAddr::V4(ip)) => ip.to_string(),
+        None => String::new(),
     }
 }
 
@@ -69,13 +97,75 @@ fn seconds(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }
 
-/// Refuses with [`AppError::TooManyAttempts`] when any bucket is over its limit.
-pub async fn check(db: &AnyPool, checks: &[(&Bucket, Limit)]) -> Result<(), AppError> {
-    let now = now();
-    let mut wait = 0;
+/// An attempt, counted in its buckets before it is made.
+///
+/// Counting first, then checking, is what keeps a burst of parallel attempts from all
+/// passing the check before any of them is counted: each sees every attempt counted before
+/// it, so at most `max` of them get through. An attempt that turns out well takes its count
+/// back with [`Attempt::succeeded`]; a failed one stays counted.
+#[must_use = "a successful attempt must be taken back with `succeeded`"]
+pub struct Attempt {
+    id: String,
+}
+
+impl Attempt {
+    /// Counts an attempt in every bucket, and refuses it with
+    /// [`AppError::TooManyAttempts`] (uncounting it) when any bucket is then over its limit.
+    pub async fn begin(db: &AnyPool, checks: &[(&Bucket, Limit)]) -> Result<Self, AppError> {
+        let attempt = Self { id: uuid::Uuid::new_v4().to_string() };
+        let now = now();
+        for (bucket, _) in checks {
+            sqlx::query("INSERT INTO throttle_events (bucket, at, attempt) VALUES ($1, $2, $3)")
+                .bind(&bucket.0)
+                .bind(now)
+                .bind(&attempt.id)
+                .execute(db)
+                .await
+                .map_err(db_error)?;
+        }
+
+        let mut over = false;
+        for (bucket, limit) in checks {
+            over |= count(db, bucket, limit.window, now).await? > i64::from(limit.max);
+        }
+        if !over {
+            return Ok(attempt);
+        }
+
+        attempt.uncount(db).await?;
+        let wait = wait(db, checks, now).await?;
+        Err(AppError::TooManyAttempts { retry_after_secs: u64::try_from(wait).unwrap_or(1) })
+    }
+
+    /// The attempt went well: it no longer counts.
+    pub async fn succeeded(self, db: &AnyPool) -> Result<(), AppError> {
+        self.uncount(db).await
+    }
+
+    async fn uncount(&self, db: &AnyPool) -> Result<(), AppError> {
+        sqlx::query("DELETE FROM throttle_events WHERE attempt = $1")
+            .bind(&self.id)
+            .execute(db)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+}
+
+async fn count(db: &AnyPool, bucket: &Bucket, window: Duration, now: i64) -> Result<i64, AppError> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM throttle_events WHERE bucket = $1 AND at > $2")
+        .bind(&bucket.0)
+        .bind(now - seconds(window))
+        .fetch_one(db)
+        .await
+        .map_err(db_error)
+}
+
+/// Seconds until every bucket would let one more attempt through: until the `max`-th most
+/// recent event of the fullest one leaves its window.
+async fn wait(db: &AnyPool, checks: &[(&Bucket, Limit)], now: i64) -> Result<i64, AppError> {
+    let mut wait = 1;
     for (bucket, limit) in checks {
-        // The max-th most recent event in the window: while it is in the window, the
-        // bucket is full, and it leaves the window at `at + window`.
         let offset = i64::from(limit.max.saturating_sub(1));
         let blocking: Option<i64> = sqlx::query_scalar(
             "SELECT at FROM throttle_events WHERE bucket = $1 AND at > $2 \
@@ -92,26 +182,7 @@ pub async fn check(db: &AnyPool, checks: &[(&Bucket, Limit)]) -> Result<(), AppE
             wait = wait.max(at + seconds(limit.window) - now);
         }
     }
-    if wait > 0 {
-        return Err(AppError::TooManyAttempts {
-            retry_after_secs: u64::try_from(wait).unwrap_or(1),
-        });
-    }
-    Ok(())
-}
-
-/// Counts one event in each bucket.
-pub async fn record(db: &AnyPool, buckets: &[&Bucket]) -> Result<(), AppError> {
-    let now = now();
-    for bucket in buckets {
-        sqlx::query("INSERT INTO throttle_events (bucket, at) VALUES ($1, $2)")
-            .bind(&bucket.0)
-            .bind(now)
-            .execute(db)
-            .await
-            .map_err(db_error)?;
-    }
-    Ok(())
+    Ok(wait)
 }
 
 /// Forgets a bucket's events, e.g. a username's failures after its owner signed in.
@@ -132,4 +203,35 @@ pub async fn forget_older_than(db: &AnyPool, age: Duration) -> Result<u64, AppEr
         .await
         .map_err(db_error)?;
     Ok(deleted.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(ip: &str) -> Client {
+        Client { ip: Some(ip.parse().expect("an address")), user_agent: String::new() }
+    }
+
+    #[test]
+    fn an_ipv6_network_is_one_client_and_ipv4_addresses_are_each_their_own() {
+        let a = Bucket::login_from(&from("2001:db8:1:2::1"));
+        let b = Bucket::login_from(&from("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        let other = Bucket::login_from(&from("2001:db8:1:3::1"));
+
+        assert_eq!(a, b);
+        assert_ne!(a, other);
+        assert_ne!(Bucket::login_from(&from("192.0.2.1")), Bucket::login_from(&from("192.0.2.2")));
+        assert_eq!(
+            Bucket::login_from(&from("::ffff:192.0.2.1")),
+            Bucket::login_from(&from("192.0.2.1"))
+        );
+    }
+
+    #[test]
+    fn usernames_count_together_in_any_letter_case() {
+        let client = from("192.0.2.1");
+
+        assert_eq!(Bucket::login("Alice", &client), Bucket::login("aLICE", &client));
+    }
 }

@@ -16,6 +16,8 @@ pub struct User {
     pub password_hash: String,
     /// A disabled user cannot sign in, and their sessions end at their next request.
     pub disabled: bool,
+    /// Bumped at every password change; sessions of an older version are over.
+    pub credential_version: i64,
 }
 
 pub enum Created {
@@ -37,12 +39,13 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, AppError> {
         username: row.try_get("username").map_err(db_error)?,
         password_hash: row.try_get("password_hash").map_err(db_error)?,
         disabled: row.try_get::<Option<i64>, _>("disabled_at").map_err(db_error)?.is_some(),
+        credential_version: row.try_get("credential_version").map_err(db_error)?,
     })
 }
 
 pub async fn find_by_username(db: &AnyPool, username: &str) -> Result<Option<User>, AppError> {
     let row = sqlx::query(
-        "SELECT id, username, password_hash, disabled_at FROM users \
+        "SELECT id, username, password_hash, disabled_at, credential_version FROM users \
          WHERE lower(username) = lower($1)",
     )
     .bind(username)
@@ -54,12 +57,14 @@ pub async fn find_by_username(db: &AnyPool, username: &str) -> Result<Option<Use
 }
 
 pub async fn find_by_id(db: &AnyPool, id: Uuid) -> Result<Option<User>, AppError> {
-    let row =
-        sqlx::query("SELECT id, username, password_hash, disabled_at FROM users WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(db)
-            .await
-            .map_err(db_error)?;
+    let row = sqlx::query(
+        "SELECT id, username, password_hash, disabled_at, credential_version \
+             FROM users WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(db)
+    .await
+    .map_err(db_error)?;
 
     row.as_ref().map(user_from_row).transpose()
 }
@@ -90,8 +95,9 @@ pub async fn create(
     }
 }
 
-/// Replaces a user's password hash (after a password change, or to upgrade its parameters).
-pub async fn set_password_hash(db: &AnyPool, id: Uuid, hash: &str) -> Result<(), AppError> {
+/// Replaces a hash made with older parameters by one of the same password: nothing else
+/// changes, sessions included.
+pub async fn upgrade_hash(db: &AnyPool, id: Uuid, hash: &str) -> Result<(), AppError> {
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(id.to_string())
@@ -99,4 +105,18 @@ pub async fn set_password_hash(db: &AnyPool, id: Uuid, hash: &str) -> Result<(),
         .await
         .map_err(db_error)?;
     Ok(())
+}
+
+/// Sets a new password's hash and moves the credential version on, which ends every
+/// session signed in with an earlier password. Answers the new version.
+pub async fn change_password_hash(db: &AnyPool, id: Uuid, hash: &str) -> Result<i64, AppError> {
+    sqlx::query_scalar(
+        "UPDATE users SET password_hash = $1, credential_version = credential_version + 1 \
+         WHERE id = $2 RETURNING credential_version",
+    )
+    .bind(hash)
+    .bind(id.to_string())
+    .fetch_one(db)
+    .await
+    .map_err(db_error)
 }

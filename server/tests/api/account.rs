@@ -112,3 +112,45 @@ async fn a_hash_with_weaker_parameters_is_upgraded_at_the_next_login() {
         .expect("one user");
     assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "still {stored}");
 }
+
+#[tokio::test]
+async fn c16_logins_racing_a_password_change_keep_no_session() {
+    let app = TestApp::spawn().await;
+    let owner = app.sign_up("alice").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+
+    let mut attackers = tokio::task::JoinSet::new();
+    for _ in 0..3 {
+        let (http, url, stop) = (app.http.clone(), app.url("/api/login"), stop.clone());
+        attackers.spawn(async move {
+            let mut cookies = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let response = http
+                    .post(&url)
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(format!("username=alice&password={PASSWORD}"))
+                    .send()
+                    .await
+                    .expect("an answer");
+                cookies.extend(session_cookie(&response).map(|c| c.value));
+            }
+            cookies
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let changed = change_password(&app, &owner, PASSWORD).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let owner = session_cookie(&changed).expect("a renewed cookie").value;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+
+    let mut raced = 0;
+    while let Some(cookies) = attackers.join_next().await {
+        for cookie in cookies.expect("the task") {
+            raced += 1;
+            assert!(!app.is_signed_in(&cookie).await, "a session of the old password survived");
+        }
+    }
+    assert!(raced > 0, "no login ran during the test");
+    assert!(app.is_signed_in(&owner).await);
+}

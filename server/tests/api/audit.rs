@@ -56,6 +56,7 @@ async fn every_account_event_is_recorded_with_who_and_from_where() {
     );
     assert_eq!(trail[1].detail, "other_sessions_ended=0");
     assert_eq!(trail[2].user_id.as_deref(), Some(alice.as_str()));
+    assert_eq!(trail[2].username.as_deref(), Some("alice"), "logged_out names the account");
     assert_eq!(trail[3].user_id.as_deref(), Some(alice.as_str()), "a failure on a real account");
     assert_eq!(trail[4].user_id, None, "no such account");
     assert_eq!(trail[4].username.as_deref(), Some("nobody"));

@@ -94,3 +94,31 @@ async fn c07_the_session_id_never_appears_in_a_page() {
         assert!(!page.contains(&cookie), "{path} shows the session id");
     }
 }
+
+#[tokio::test]
+async fn a_cookie_whose_name_only_decodes_to_ours_is_ignored() {
+    let app = TestApp::spawn_with(&["--public-origin", "https://sesame.example.test"]).await;
+    let victim = cookie_from_sign_up(&app).await.value;
+    let attacker = app.sign_up("mallory").await;
+
+    for planted in [
+        format!("__Host-sesame={victim}; %5F%5FHost-sesame={attacker}"),
+        format!("%5F%5FHost-sesame={attacker}; __Host-sesame={victim}"),
+        format!("__Host-sesame={victim}; %5F%5FHost-sesame=garbage"),
+        format!("__Host-sesame={victim}; __Host-sesame%20={attacker}"),
+    ] {
+        let who = app
+            .http
+            .post(app.url("/api/current_user"))
+            .header("Cookie", &planted)
+            .send()
+            .await
+            .expect("an answer");
+
+        assert_eq!(who.status(), 200, "{planted}");
+        let removals = crate::helpers::set_cookies(&who);
+        let body: serde_json::Value = who.json().await.expect("JSON");
+        assert_eq!(body["username"], "alice", "{planted}");
+        assert!(removals.iter().any(|c| c.name != "__Host-sesame" && c.is_removal()), "{planted}");
+    }
+}

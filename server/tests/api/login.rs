@@ -112,7 +112,9 @@ async fn c12_switching_users_carries_nothing_over() {
     let record = app.session_data(&bobs).await.expect("bob's record");
     let keys: Vec<&str> =
         record.as_object().expect("an object").keys().map(String::as_str).collect();
-    assert_eq!(keys, ["expires_at", "last_seen", "remember", "signed_in_at", "user_id"]);
+    let expected =
+        ["credential_version", "expires_at", "last_seen", "remember", "signed_in_at", "user_id"];
+    assert_eq!(keys, expected);
     assert_eq!(record["user_id"], app.user_id("bob").await.as_str());
 }
 

@@ -140,3 +140,81 @@ async fn guessing_the_current_password_through_a_stolen_session_is_throttled() {
 
     assert_eq!(guess(&right).await.status(), 429);
 }
+
+#[tokio::test]
+async fn a_parallel_burst_of_guesses_gets_no_more_through_than_the_limit() {
+    let app = behind_proxy(&[]).await;
+    app.sign_up("alice").await;
+
+    let mut burst = tokio::task::JoinSet::new();
+    for n in 0..30 {
+        let guess = format!("wrong-guess-{n:02}");
+        let request = app
+            .http
+            .post(app.url("/api/login"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Forwarded-For", ATTACKER)
+            .body(encode(&[("username", "alice"), ("password", &guess)]));
+        burst.spawn(async move { request.send().await.expect("an answer").status() });
+    }
+    let mut checked = 0;
+    while let Some(status) = burst.join_next().await {
+        let status = status.expect("the task");
+        assert!(status == 401 || status == 429, "got {status}");
+        checked += usize::from(status != 429);
+    }
+
+    assert!(checked <= 5, "{checked} passwords were checked in a burst; the limit is 5");
+
+    // Refused attempts are not counted, so what the burst left of the limit can still be
+    // used, one by one: 5 checks in all, then nothing, not even the right password.
+    while log_in_from(&app, ATTACKER, "alice", "wrong-guess-xx").await.status() == 401 {
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+    assert_eq!(log_in_from(&app, ATTACKER, "alice", PASSWORD).await.status(), 429);
+}
+
+#[tokio::test]
+async fn a_parallel_burst_of_sign_ups_creates_no_more_accounts_than_the_limit() {
+    let app = behind_proxy(&["--signups-per-ip", "5"]).await;
+
+    let mut burst = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let username = format!("bot{n}");
+        let request = app
+            .http
+            .post(app.url("/api/signup"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Forwarded-For", ATTACKER)
+            .body(encode(&[
+                ("username", username.as_str()),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ]));
+        burst.spawn(async move { request.send().await.expect("an answer").status() });
+    }
+    let mut created = 0;
+    while let Some(status) = burst.join_next().await {
+        created += usize::from(status.expect("the task") == 200);
+    }
+
+    assert!((1..=5).contains(&created), "{created} accounts in a burst; the limit is 5");
+}
+
+#[tokio::test]
+async fn a_flood_of_throttled_attempts_is_noted_once_in_the_audit_trail() {
+    let app = behind_proxy(&[]).await;
+    app.sign_up("alice").await;
+    for _ in 0..25 {
+        log_in_from(&app, ATTACKER, "alice", "wrong-guess-xx").await;
+    }
+
+    let db = app.db().await;
+    let noted: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE event = 'login_throttled'")
+            .fetch_one(&db)
+            .await
+            .expect("the audit trail");
+    assert_eq!(noted, 1);
+}
