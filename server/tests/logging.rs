@@ -63,7 +63,8 @@ async fn logs_name_the_user_and_never_carry_secrets() {
             .await
             .expect("an answer");
     }
-    // A username with a line break must not forge a log line.
+    // A username with a line break must not forge a log line (it is not even kept: it
+    // cannot be a username).
     http.post(format!("{base}/api/login"))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body("username=mallory%0AINFO%20forged%20line&password=whatever-at-all")
@@ -85,5 +86,4 @@ async fn logs_name_the_user_and_never_carry_secrets() {
     assert!(!logs.contains(PASSWORD), "a password was logged");
     assert!(!logs.contains("$argon2"), "a password hash was logged");
     assert!(!logs.contains("\nINFO forged line"), "user input split a log line");
-    assert!(logs.contains("mallory\\nINFO forged line"), "the input is logged, escaped");
 }
