@@ -1,12 +1,12 @@
 //! Small building blocks shared by the forms.
 
-use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
-use leptos_router::hooks::use_navigate;
+use leptos::{prelude::*, server_fn::ServerFn};
+use leptos_router::hooks::use_location;
 
 use crate::{
     auth::{Auth, SignedIn},
     error::{AppError, Field},
+    next::login_url_returning_to,
 };
 
 /// A labelled input with its error message announced next to it.
@@ -73,19 +73,51 @@ pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
     }
 }
 
-/// With JavaScript on: after `action` signs someone in, show them as signed in and go
-/// where the server said. (Without JavaScript the server answers the form with a redirect.)
+/// With JavaScript on: after `action` signs someone in, tell the other tabs and go where
+/// the server said, loading that page afresh. (Without JavaScript the server answers the
+/// form with a redirect.)
 pub fn go_on_success<S>(action: ServerAction<S>)
 where
     S: ServerFn<Output = SignedIn, Error = AppError> + Clone + Send + Sync + 'static,
 {
     let auth = Auth::get();
-    let navigate = use_navigate();
-
     Effect::new(move |_| {
         if let Some(Ok(signed_in)) = action.value().get() {
             auth.signed_in(signed_in.user);
-            navigate(&signed_in.next, Default::default());
+            go_to(&signed_in.next);
         }
     });
+}
+
+/// With JavaScript on: when `action` finds that the session has ended (revoked elsewhere,
+/// expired), go to the login page, which says so and brings the user back here.
+pub fn leave_when_signed_out<S>(action: ServerAction<S>)
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let auth = Auth::get();
+    let location = use_location();
+    Effect::new(move |_| {
+        let ended =
+            action.value().with(|value| matches!(value, Some(Err(AppError::SignInRequired {}))));
+        if ended {
+            let search = location.search.get_untracked();
+            let query = if search.is_empty() { String::new() } else { format!("?{search}") };
+            let here = format!("{}{query}", location.pathname.get_untracked());
+            auth.signed_out();
+            go_to(&format!("{}&ended=1", login_url_returning_to(&here)));
+        }
+    });
+}
+
+/// Loads `path` as a new page. Every page is rendered by the server, which checks the
+/// session afresh: nothing a tab remembers can stand in for that.
+pub fn go_to(path: &str) {
+    #[cfg(not(feature = "ssr"))]
+    if let Err(err) = window().location().assign(path) {
+        leptos::logging::error!("cannot go to {path}: {err:?}");
+    }
+    #[cfg(feature = "ssr")]
+    let _ = path;
 }

@@ -201,6 +201,10 @@ pub enum AppError {
     #[error("This request came from another site, so Sesame refused it. Try again on Sesame.")]
     CrossSite {},
 
+    /// There is no such thing for this user (say, a session handle that is not theirs).
+    #[error("Not found: it may be gone already.")]
+    NotFound {},
+
     /// The right password, but the account has been disabled by an administrator.
     #[error("This account is disabled. Contact the administrator.")]
     AccountDisabled {},

@@ -8,6 +8,7 @@
 //! - what a session holds: [`auth::session`] (server only);
 //! - the session store and the cookie policy: in the `server` crate.
 
+pub mod account;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod client;
@@ -22,6 +23,7 @@ pub mod form_post;
 pub mod request_span;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod tabs;
 
 use leptos::{either::Either, prelude::*};
 use leptos_meta::{provide_meta_context, MetaTags, Title};
@@ -31,8 +33,9 @@ use leptos_router::{
 };
 
 use crate::{
+    account::AccountPage,
     auth::{login::LoginPage, logout::LogoutButton, signup::SignupPage, Auth},
-    pages::{account::AccountPage, home::HomePage, not_found::NotFound},
+    pages::{home::HomePage, not_found::NotFound},
 };
 
 /// The HTML document around the app; the server renders it for every page.
@@ -82,16 +85,16 @@ fn Page(children: Children) -> impl IntoView {
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <header class="site">
-            <a class="brand" href="/">"Sesame"</a>
+            <a class="brand" href="/" rel="external">"Sesame"</a>
             <nav aria-label="Account">
                 {move || match auth.user() {
                     Some(user) => Either::Left(view! {
-                        <a href="/account">{user.username}</a>
+                        <a href="/account" rel="external">{user.username}</a>
                         <LogoutButton/>
                     }),
                     None => Either::Right(view! {
-                        <a href="/login">"Log in"</a>
-                        <a href="/signup" class="button">"Sign up"</a>
+                        <a href="/login" rel="external">"Log in"</a>
+                        <a href="/signup" class="button" rel="external">"Sign up"</a>
                     }),
                 }}
             </nav>

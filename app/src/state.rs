@@ -28,6 +28,8 @@ pub struct AppState {
     pub user_sessions: Arc<dyn UserSessions>,
     /// How many failed attempts are allowed.
     pub throttle: ThrottlePolicy,
+    /// How recently the user must have proved who they are for sensitive changes.
+    pub sudo_window: std::time::Duration,
 }
 
 impl AppState {

@@ -30,6 +30,7 @@ pub fn status_for(error: &AppError) -> StatusCode {
         AppError::WrongCredentials { .. } | AppError::SignInRequired {} => StatusCode::UNAUTHORIZED,
         AppError::AccountDisabled {} | AppError::CrossSite {} => StatusCode::FORBIDDEN,
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+        AppError::NotFound {} => StatusCode::NOT_FOUND,
         AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::PayloadTooLarge {} => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::HeadersTooLarge {} => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,

@@ -46,6 +46,11 @@ pub struct Settings {
     #[arg(long, env = "SESAME_REMEMBER_ABSOLUTE", default_value = "30d", value_parser = duration)]
     pub remember_absolute: Duration,
 
+    /// Deleting the account asks for the password again when the user last proved who they
+    /// are (signing in, or typing the password) longer ago than this ("sudo mode").
+    #[arg(long, env = "SESAME_SUDO_WINDOW", default_value = "10m", value_parser = duration)]
+    pub sudo_window: Duration,
+
     /// How often expired sessions are deleted from the store (they are refused anyway).
     #[arg(long, env = "SESAME_SWEEP_EVERY", default_value = "1m", value_parser = duration)]
     pub sweep_every: Duration,

@@ -9,7 +9,7 @@
 //! - follows tower-sessions' releases with a lag (0.15 of both do not fit together).
 
 use app::{
-    auth::session::{UserSessions, EXPIRES_AT_KEY, USER_ID_KEY},
+    auth::session::{ListedSession, UserSessions, EXPIRES_AT_KEY, USER_ID_KEY},
     error::AppError,
     state::db_error,
 };
@@ -167,6 +167,42 @@ impl SqlSessionStore {
 
 #[async_trait]
 impl UserSessions for SqlSessionStore {
+    async fn list(&self, user_id: Uuid) -> Result<Vec<ListedSession>, AppError> {
+        let rows = sqlx::query(
+            "SELECT id_hash, data FROM sessions WHERE user_id = $1 AND expires_at > $2",
+        )
+        .bind(user_id.to_string())
+        .bind(now())
+        .fetch_all(&self.db)
+        .await
+        .map_err(db_error)?;
+
+        rows.iter()
+            .map(|row| {
+                let hash: Vec<u8> = row.try_get("id_hash").map_err(db_error)?;
+                let data: String = row.try_get("data").map_err(db_error)?;
+                let data = serde_json::from_str(&data).map_err(|err| {
+                    tracing::error!(error = %err, "a session record holds unreadable data");
+                    AppError::Internal {}
+                })?;
+                Ok(ListedSession { handle: hex(&hash), data })
+            })
+            .collect()
+    }
+
+    async fn end(&self, user_id: Uuid, handle: &str) -> Result<bool, AppError> {
+        let Some(hash) = unhex(handle) else {
+            return Ok(false);
+        };
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2")
+            .bind(user_id.to_string())
+            .bind(hash)
+            .execute(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(ended.rows_affected() > 0)
+    }
+
     async fn end_all_but(&self, user_id: Uuid, keep: Option<Id>) -> Result<u64, AppError> {
         // A hash that no id has, when there is no session to keep.
         let keep = keep.map(|id| id_hash(&id)).unwrap_or_default();
@@ -177,5 +213,40 @@ impl UserSessions for SqlSessionStore {
             .await
             .map_err(db_error)?;
         Ok(ended.rows_affected())
+    }
+
+    /// The hex of the id's SHA-256, as kept in the table: it names the session without
+    /// being usable as a cookie.
+    fn handle(&self, id: &Id) -> String {
+        hex(&id_hash(id))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The bytes of a handle, if it is one (64 lowercase hex digits).
+fn unhex(handle: &str) -> Option<Vec<u8>> {
+    if handle.len() != 64
+        || !handle.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    (0..64).step_by(2).map(|at| u8::from_str_radix(&handle[at..at + 2], 16).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_read_back_and_nothing_else_does() {
+        let hash = id_hash(&Id(42));
+
+        assert_eq!(unhex(&hex(&hash)), Some(hash));
+        assert_eq!(unhex("not a handle"), None);
+        assert_eq!(unhex(&"G".repeat(64)), None);
+        assert_eq!(unhex(&"A".repeat(64)), None, "one spelling only");
     }
 }

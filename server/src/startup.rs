@@ -44,6 +44,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct ServerState {
     pub leptos: LeptosOptions,
     pub app: AppState,
+    /// The session cookie's name (it depends on the public origin).
+    pub cookie_name: &'static str,
 }
 
 /// A server that is accepting connections.
@@ -73,10 +75,13 @@ impl Server {
             sessions: settings.session_policy()?,
             user_sessions: Arc::new(store.clone()),
             throttle: settings.throttle_policy(),
+            sudo_window: settings.sudo_window,
         };
         let leptos = leptos_options(&settings.site_root, addr);
         let sessions = cookie_policy::session_layer(store.clone(), &origin);
-        let router = router(ServerState { leptos, app: app.clone() }, &settings.site_root);
+        let cookie_name = cookie_policy::cookie_name(&origin);
+        let state = ServerState { leptos, app: app.clone(), cookie_name };
+        let router = router(state, &settings.site_root);
         let proxies = TrustedProxies(Arc::new(settings.trusted_proxies.clone()));
         let router = with_layers(router, sessions, PublicOrigin(Arc::new(origin.clone())), proxies);
 

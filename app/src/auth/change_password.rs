@@ -72,6 +72,7 @@ pub async fn change_password(
     let version = users::change_password_hash(&state.db, user.id, &hash).await?;
     let other_sessions_ended = state.user_sessions.end_all_but(user.id, session.id()).await?;
     session.renew_after_password_change(version).await?;
+    session.reauthenticated().await?;
     let entry = Entry::new(Event::PasswordChanged, &client).user(user.id, &user.username);
     let detail = format!("other_sessions_ended={other_sessions_ended}");
     entry.detail(detail).record(&state.db).await?;

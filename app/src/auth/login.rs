@@ -28,7 +28,7 @@ pub async fn login(
     use super::{
         audit::{Entry, Event},
         credentials,
-        session::AuthSession,
+        session::{AuthSession, NewSession},
         CurrentUser,
     };
     use crate::{
@@ -60,10 +60,13 @@ pub async fn login(
         return Err(AppError::AccountDisabled {});
     }
 
-    let session = AuthSession::current()
-        .await?
-        .begin(user.id, user.credential_version, checked(remember.as_deref()), &state.sessions)
-        .await?;
+    let new = NewSession {
+        user_id: user.id,
+        credential_version: user.credential_version,
+        remember: checked(remember.as_deref()),
+        client: &client,
+    };
+    let session = AuthSession::current().await?.begin(new, &state.sessions).await?;
     crate::request_span::record_user(user.id);
     let entry = Entry::new(Event::LoginSucceeded, &client).user(user.id, &user.username);
     entry.record(&state.db).await?;
@@ -103,6 +106,12 @@ pub fn LoginPage() -> impl IntoView {
         <Title text="Log in · Sesame"/>
         <section class="card">
             <h1>"Log in"</h1>
+            {move || query.read().get("ended").map(|_| view! {
+                <p class="note" role="status">
+                    "Your session has ended: it was signed out from elsewhere, or expired. "
+                    "Please log in again."
+                </p>
+            })}
             <AlreadySignedIn/>
             <ActionForm action=action attr:class="form">
                 <FormAlert error/>
@@ -129,7 +138,9 @@ pub fn LoginPage() -> impl IntoView {
                     "Log in"
                 </button>
             </ActionForm>
-            <p class="aside">"New to Sesame? " <a href=signup_href>"Create an account"</a></p>
+            <p class="aside">
+                "New to Sesame? " <a href=signup_href rel="external">"Create an account"</a>
+            </p>
         </section>
     }
 }

@@ -5,10 +5,8 @@
 
 use leptos::prelude::*;
 
-use leptos_router::hooks::use_navigate;
-
 use super::Auth;
-use crate::error::AppError;
+use crate::{components::go_to, error::AppError};
 
 /// Ends the current session (if any).
 ///
@@ -56,11 +54,10 @@ fn forget_in_browser() {
 pub fn LogoutButton() -> impl IntoView {
     let action = ServerAction::<Logout>::new();
     let auth = Auth::get();
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
-            navigate("/", Default::default());
             auth.signed_out();
+            go_to("/");
         }
     });
 

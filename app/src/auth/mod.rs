@@ -115,7 +115,12 @@ impl CurrentUser {
 /// Put into the Leptos context by the server's page handler, after [`resolve`].
 #[cfg(feature = "ssr")]
 #[derive(Clone, Debug)]
-pub struct RequestUser(pub UserState);
+pub struct RequestUser {
+    pub state: UserState,
+    /// The request carried a session cookie whose session is over (signed out elsewhere,
+    /// expired, ended by a password change): the login page says so.
+    pub session_ended: bool,
+}
 
 #[cfg(feature = "ssr")]
 fn format_rfc3339(at: time::OffsetDateTime) -> String {
@@ -123,32 +128,39 @@ fn format_rfc3339(at: time::OffsetDateTime) -> String {
 }
 
 #[cfg(feature = "ssr")]
-fn format_for_people(at: time::OffsetDateTime) -> String {
+pub(crate) fn format_for_people(at: time::OffsetDateTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     at.format(&format).unwrap_or_default()
 }
 
 /// The signed-in user, for every component of the page.
+///
+/// It starts from what the server found for this page and follows what happens in this
+/// browser: a login or logout in this tab sets it, and tells the other tabs (see
+/// `crate::tabs`), whose state follows without a reload.
 #[derive(Clone, Copy)]
 pub struct Auth {
     user: RwSignal<UserState>,
+    session_ended: bool,
 }
 
 impl Auth {
     /// Creates the shared state from what the server resolved; call once, in the app's frame.
     /// The server's value travels with the page, so hydration starts from the same state.
     pub fn provide() -> Self {
-        let initial = SharedValue::new(|| {
+        let (state, session_ended) = SharedValue::new(|| {
             #[cfg(feature = "ssr")]
-            let state = use_context::<RequestUser>()
-                .map(|RequestUser(state)| state)
-                .unwrap_or(Err(AppError::Internal {}));
+            let found = use_context::<RequestUser>()
+                .map(|found| (found.state, found.session_ended))
+                .unwrap_or((Err(AppError::Internal {}), false));
             #[cfg(not(feature = "ssr"))]
-            let state = Ok(None);
-            state
-        });
-        let auth = Self { user: RwSignal::new(initial.into_inner()) };
+            let found = (Ok(None), false);
+            found
+        })
+        .into_inner();
+        let auth = Self { user: RwSignal::new(state), session_ended };
         provide_context(auth);
+        crate::tabs::follow(auth);
         auth
     }
 
@@ -166,20 +178,34 @@ impl Auth {
         self.user.get().ok().flatten()
     }
 
+    /// Someone signed in in this tab: show them, and tell the other tabs.
     pub fn signed_in(&self, user: CurrentUser) {
+        crate::tabs::tell(&crate::tabs::Message::SignedIn(user.clone()));
         self.user.set(Ok(Some(user)));
     }
 
+    /// The session ended in this tab: show it, and tell the other tabs.
     pub fn signed_out(&self) {
+        crate::tabs::tell(&crate::tabs::Message::SignedOut);
         self.user.set(Ok(None));
+    }
+
+    /// What another tab said happened.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub(crate) fn heard(&self, message: crate::tabs::Message) {
+        match message {
+            crate::tabs::Message::SignedIn(user) => self.user.set(Ok(Some(user))),
+            crate::tabs::Message::SignedOut => self.user.set(Ok(None)),
+        }
     }
 }
 
 /// Renders `children` for a signed-in user; sends anyone else to the login page, which
 /// brings them back here afterwards. Nothing protected is rendered before the check.
 ///
-/// The check is made when the page is entered: a logout from this page navigates away
-/// by itself, and must not race a second redirect to the login page.
+/// Whether the page may be shown is decided as it is entered (by the server, for every
+/// page). Later, if the user signs out in this tab or another one, the protected content
+/// gives way to a note that says so, without a reload.
 #[component]
 pub fn RequireUser<F, V>(children: F) -> impl IntoView
 where
@@ -195,9 +221,24 @@ where
     );
 
     match auth.user.get_untracked() {
-        Ok(Some(user)) => EitherOf3::A(children(user)),
-        Ok(None) => EitherOf3::B(send_to_login(here)),
+        Ok(Some(user)) => EitherOf3::A(view! {
+            <Show when=move || auth.user().is_some() fallback=|| view! { <SignedOutHere/> }>
+                {children(user.clone())}
+            </Show>
+        }),
+        Ok(None) => EitherOf3::B(send_to_login(here, auth.session_ended)),
         Err(error) => EitherOf3::C(view! { <ErrorPanel error/> }),
+    }
+}
+
+/// What a protected page shows once its user has signed out (here or in another tab).
+#[component]
+fn SignedOutHere() -> impl IntoView {
+    view! {
+        <section class="card" role="status">
+            <h1>"You are signed out"</h1>
+            <p>"This browser signed out. " <a href="/login" rel="external">"Log in again"</a></p>
+        </section>
     }
 }
 
@@ -209,8 +250,9 @@ fn search_part(search: String) -> String {
     }
 }
 
-fn send_to_login(here: String) -> impl IntoView {
+fn send_to_login(here: String, session_ended: bool) -> impl IntoView {
     let target = login_url_returning_to(&here);
+    let target = if session_ended { format!("{target}&ended=1") } else { target };
 
     // On the server the answer is a real "303 See Other" before any protected content;
     // `<Redirect/>` would answer 302, the status for a resource that moved.

@@ -10,14 +10,14 @@
 //! "Keep me signed in" picks longer limits and a persistent cookie; otherwise the cookie
 //! lasts until the browser closes, while the server's limits still apply.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
-use tower_sessions::{Expiry, Session};
+use tower_sessions::{session::Id, Expiry, Session};
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::{client::Client, error::AppError};
 
 /// Key of the signed-in user's id. The session store reads it, to index sessions by user.
 pub const USER_ID_KEY: &str = "user_id";
@@ -28,6 +28,11 @@ const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 const LAST_SEEN_KEY: &str = "last_seen";
 const REMEMBER_KEY: &str = "remember";
 const CREDENTIAL_VERSION_KEY: &str = "credential_version";
+/// When the user last proved who they are on this session (sign-in, or a password asked
+/// again): sensitive changes want this to be recent.
+const AUTHENTICATED_AT_KEY: &str = "authenticated_at";
+const IP_KEY: &str = "ip";
+const USER_AGENT_KEY: &str = "user_agent";
 
 /// How often, at most, a reading-only user's session is written back to extend its idle
 /// timeout: writing on every request would cost a store write per page view for nothing.
@@ -82,15 +87,65 @@ impl SessionPolicy {
 }
 
 /// What the session store offers beyond tower-sessions' interface: reaching a user's
-/// sessions through its index from user to sessions.
+/// sessions through its index from user to sessions. The cost of each call grows with the
+/// user's own sessions, never with other users'.
 #[async_trait::async_trait]
 pub trait UserSessions: Send + Sync + 'static {
+    /// The live sessions of `user_id`, each under its handle.
+    async fn list(&self, user_id: Uuid) -> Result<Vec<ListedSession>, AppError>;
+
+    /// Ends the session of `user_id` with this handle; answers whether there was one. A
+    /// handle of another user's session matches nothing.
+    async fn end(&self, user_id: Uuid, handle: &str) -> Result<bool, AppError>;
+
     /// Deletes every session of `user_id` but `keep`; answers how many ended.
-    async fn end_all_but(
-        &self,
-        user_id: Uuid,
-        keep: Option<tower_sessions::session::Id>,
-    ) -> Result<u64, AppError>;
+    async fn end_all_but(&self, user_id: Uuid, keep: Option<Id>) -> Result<u64, AppError>;
+
+    /// The handle under which a session is listed: a name for it that cannot be turned
+    /// back into the session id (the id itself never leaves the cookie).
+    fn handle(&self, id: &Id) -> String;
+}
+
+/// A session as the store lists it: its handle and its data (read through [`SessionFacts`]).
+pub struct ListedSession {
+    pub handle: String,
+    pub data: HashMap<String, serde_json::Value>,
+}
+
+/// What a listed session says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionFacts {
+    pub handle: String,
+    pub signed_in_at: i64,
+    pub last_seen: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl From<ListedSession> for SessionFacts {
+    fn from(listed: ListedSession) -> Self {
+        let number = |key| listed.data.get(key).and_then(serde_json::Value::as_i64).unwrap_or(0);
+        let text =
+            |key| listed.data.get(key).and_then(serde_json::Value::as_str).unwrap_or("").to_owned();
+        Self {
+            signed_in_at: number(SIGNED_IN_AT_KEY),
+            last_seen: number(LAST_SEEN_KEY),
+            ip: text(IP_KEY),
+            user_agent: text(USER_AGENT_KEY),
+            handle: listed.handle,
+        }
+    }
+}
+
+/// A session about to begin.
+pub struct NewSession<'a> {
+    pub user_id: Uuid,
+    /// The user's credential version now (see `users::User::credential_version`).
+    pub credential_version: i64,
+    /// "Keep me signed in": the longer limits and a persistent cookie.
+    pub remember: bool,
+    /// Where from: shown in the list of the user's sessions.
+    pub client: &'a Client,
 }
 
 /// Who a session belongs to, since when, and with which password (its version).
@@ -131,17 +186,14 @@ impl AuthSession {
         Ok(Some(SignedIn { user_id, signed_in_at, credential_version }))
     }
 
-    /// Signs `user_id` in on a brand-new session; `remember` asks for the longer limits
-    /// and a cookie that outlives the browser session.
+    /// Signs a user in on a brand-new session.
     ///
     /// Whatever the request came with (an anonymous session, another user's, or an id an
     /// attacker planted) is deleted from the store first, and none of its data carries over:
     /// `flush` forgets the id, so the store creates the record under a fresh one.
     pub async fn begin(
         &self,
-        user_id: Uuid,
-        credential_version: i64,
-        remember: bool,
+        new: NewSession<'_>,
         policy: &SessionPolicy,
     ) -> Result<SignedIn, AppError> {
         let now =
@@ -150,16 +202,35 @@ impl AuthSession {
 
         self.forget().await?;
 
-        self.insert(USER_ID_KEY, user_id).await?;
+        self.insert(USER_ID_KEY, new.user_id).await?;
         self.insert(SIGNED_IN_AT_KEY, at).await?;
-        self.insert(REMEMBER_KEY, remember).await?;
-        self.insert(CREDENTIAL_VERSION_KEY, credential_version).await?;
-        self.extend(remember, at, at, policy).await?;
-        Ok(SignedIn { user_id, signed_in_at: now, credential_version })
+        self.insert(AUTHENTICATED_AT_KEY, at).await?;
+        self.insert(REMEMBER_KEY, new.remember).await?;
+        self.insert(CREDENTIAL_VERSION_KEY, new.credential_version).await?;
+        self.insert(IP_KEY, new.client.ip_text()).await?;
+        self.insert(USER_AGENT_KEY, &new.client.user_agent).await?;
+        self.extend(new.remember, at, at, policy).await?;
+        Ok(SignedIn {
+            user_id: new.user_id,
+            signed_in_at: now,
+            credential_version: new.credential_version,
+        })
+    }
+
+    /// Whether the user proved who they are on this session within `window`.
+    pub async fn authenticated_within(&self, window: Duration) -> Result<bool, AppError> {
+        let at = self.get::<i64>(AUTHENTICATED_AT_KEY).await?.unwrap_or_default();
+        let age = OffsetDateTime::now_utc().unix_timestamp().saturating_sub(at);
+        Ok(u64::try_from(age).is_ok_and(|age| age <= window.as_secs()))
+    }
+
+    /// The user just proved who they are again (say, by typing their password).
+    pub async fn reauthenticated(&self) -> Result<(), AppError> {
+        self.insert(AUTHENTICATED_AT_KEY, OffsetDateTime::now_utc().unix_timestamp()).await
     }
 
     /// The session's id, to tell it apart from the user's other sessions. Never shown.
-    pub fn id(&self) -> Option<tower_sessions::session::Id> {
+    pub fn id(&self) -> Option<Id> {
         self.0.id()
     }
 

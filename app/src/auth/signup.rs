@@ -25,7 +25,7 @@ pub async fn signup(
     use super::{
         audit::{Entry, Event},
         rules::check_sign_up,
-        session::AuthSession,
+        session::{AuthSession, NewSession},
         throttle::{Attempt, Bucket, Limit},
         users, CurrentUser,
     };
@@ -81,7 +81,8 @@ pub async fn signup(
         users::Created::UsernameTaken => return Err(taken(username)),
     };
 
-    let session = AuthSession::current().await?.begin(user_id, 0, false, &state.sessions).await?;
+    let new = NewSession { user_id, credential_version: 0, remember: false, client: &client };
+    let session = AuthSession::current().await?.begin(new, &state.sessions).await?;
     crate::request_span::record_user(user_id);
     Entry::new(Event::SignedUp, &client).user(user_id, &username).record(&state.db).await?;
 
@@ -138,7 +139,7 @@ pub fn SignupPage() -> impl IntoView {
                     "Sign up"
                 </button>
             </ActionForm>
-            <p class="aside">"Already have an account? " <a href="/login">"Log in"</a></p>
+            <p class="aside">"Already have an account? " <a href="/login" rel="external">"Log in"</a></p>
         </section>
     }
 }

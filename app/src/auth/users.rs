@@ -120,3 +120,20 @@ pub async fn change_password_hash(db: &AnyPool, id: Uuid, hash: &str) -> Result<
     .await
     .map_err(db_error)
 }
+
+/// Deletes a user and their audit trail. (Their sessions must be ended first: a session
+/// store outside this database does not follow foreign keys.)
+pub async fn delete(db: &AnyPool, id: Uuid) -> Result<(), AppError> {
+    let mut tx = db.begin().await.map_err(db_error)?;
+    sqlx::query("DELETE FROM audit_events WHERE user_id = $1")
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)
+}

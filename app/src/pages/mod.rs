@@ -1,5 +1,4 @@
 //! Pages that are not part of the sign-in flow itself.
 
-pub mod account;
 pub mod home;
 pub mod not_found;

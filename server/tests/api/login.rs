@@ -112,8 +112,17 @@ async fn c12_switching_users_carries_nothing_over() {
     let record = app.session_data(&bobs).await.expect("bob's record");
     let keys: Vec<&str> =
         record.as_object().expect("an object").keys().map(String::as_str).collect();
-    let expected =
-        ["credential_version", "expires_at", "last_seen", "remember", "signed_in_at", "user_id"];
+    let expected = [
+        "authenticated_at",
+        "credential_version",
+        "expires_at",
+        "ip",
+        "last_seen",
+        "remember",
+        "signed_in_at",
+        "user_agent",
+        "user_id",
+    ];
     assert_eq!(keys, expected);
     assert_eq!(record["user_id"], app.user_id("bob").await.as_str());
 }
