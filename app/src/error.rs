@@ -171,6 +171,17 @@ pub fn echo(username: &str) -> String {
     username.chars().take(64).collect()
 }
 
+/// The username of a failed login as echoed back, only if it could be a username at all.
+/// Without JavaScript the echo travels in the page's URL, and so into the browser's
+/// history: a password typed into the wrong field must not.
+pub fn echo_if_username(username: &str) -> String {
+    if crate::auth::rules::check_username(username).is_ok() {
+        username.to_owned()
+    } else {
+        String::new()
+    }
+}
+
 /// Everything a server function can answer instead of success.
 ///
 /// Variants carry the non-secret values the user typed (never a password), so that a form
@@ -216,6 +227,10 @@ pub enum AppError {
     /// Too many failed attempts recently; the next one is allowed after the given wait.
     #[error("{}", too_many_attempts(*retry_after_secs))]
     TooManyAttempts { retry_after_secs: u64 },
+
+    /// The body took too long to arrive.
+    #[error("The request took too long to arrive.")]
+    RequestTimeout {},
 
     /// The body was larger than any form of ours can be.
     #[error("The request is too large.")]

@@ -22,6 +22,9 @@ use crate::startup::ServerState;
 
 /// Largest request body a server function accepts; our forms are a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How long a whole request body may take to arrive (a per-chunk limit would let a body
+/// trickle in a byte at a time).
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What an error answer says: the HTTP status for each kind of [`AppError`].
 pub fn status_for(error: &AppError) -> StatusCode {
@@ -33,6 +36,7 @@ pub fn status_for(error: &AppError) -> StatusCode {
         AppError::NotFound {} => StatusCode::NOT_FOUND,
         AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::PayloadTooLarge {} => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::RequestTimeout {} => StatusCode::REQUEST_TIMEOUT,
         AppError::HeadersTooLarge {} => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         AppError::UnsupportedMediaType {} => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         AppError::Unavailable {} => StatusCode::SERVICE_UNAVAILABLE,
@@ -75,9 +79,10 @@ pub async fn handle(State(state): State<ServerState>, request: Request<Body>) ->
     // Read the (small) body here, so that a bad one gets a clear 4xx rather than failing,
     // or being read leniently, deep inside the server-function machinery.
     let (parts, body) = request.into_parts();
-    let body = match to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(body) => body,
-        Err(err) => return error_response(&unreadable_body(err)),
+    let body = match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_BODY_BYTES)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(err)) => return error_response(&unreadable_body(err)),
+        Err(_) => return error_response(&AppError::RequestTimeout {}),
     };
     if let Err(error) = check_form(&parts.headers, &body) {
         return error_response(&error);

@@ -23,7 +23,11 @@ pub async fn determine(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    // IPv4 peers of a dual-stack listener arrive as ::ffff:a.b.c.d; read them as IPv4.
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip().to_canonical());
     if let Some(peer) = peer {
         let forwarded = request
             .headers()
@@ -57,7 +61,9 @@ fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpAddr]) -> IpAddr {
 
 /// An address as proxies write it: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`, `[2001:db8::1]:5678`.
 fn parse_entry(entry: &str) -> Option<IpAddr> {
-    entry.parse::<IpAddr>().ok().or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
+    let ip = entry.parse::<IpAddr>().ok();
+    let ip = ip.or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))?;
+    Some(ip.to_canonical())
 }
 
 #[cfg(test)]
@@ -93,6 +99,10 @@ mod tests {
         assert_eq!(client_ip(ip("10.0.0.1"), "", &proxies), ip("10.0.0.1"));
         assert_eq!(client_ip(ip("10.0.0.1"), "garbage", &proxies), ip("10.0.0.1"));
         assert_eq!(client_ip(ip("10.0.0.1"), "198.51.100.7:5678", &proxies), ip("198.51.100.7"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), "::ffff:10.0.0.2, ::ffff:198.51.100.8", &proxies),
+            ip("198.51.100.8")
+        );
         assert_eq!(client_ip(ip("10.0.0.1"), "[2001:db8::7]:443", &proxies), ip("2001:db8::7"));
     }
 }

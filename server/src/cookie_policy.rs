@@ -157,16 +157,26 @@ pub async fn check_request_cookies(
         append_removal(&mut response, removal_cookie(name).to_string());
         return response;
     }
-    if impostors.is_empty() {
+    // Pairs the cookie library would misread are left out: impostors of our cookie, and
+    // pairs that are not UTF-8 (the library skips a whole header line for one of those,
+    // our cookie with it, so a planted one would sign the user out).
+    let readable = |(raw, value): &&(Vec<u8>, Vec<u8>)| {
+        std::str::from_utf8(raw).is_ok() && std::str::from_utf8(value).is_ok()
+    };
+    let kept: Vec<&(Vec<u8>, Vec<u8>)> = pairs
+        .iter()
+        .filter(|(raw, _)| raw.as_slice() == name.as_bytes() || !decodes_to(raw, name))
+        .filter(readable)
+        .collect();
+    if kept.len() == pairs.len() {
         return next.run(request).await;
     }
 
-    tracing::warn!("a cookie posing as the session cookie was ignored");
+    tracing::warn!("cookies that would be misread were left out of the request");
     let removals: Vec<String> =
         impostors.iter().map(|raw| removal_of_literal(&String::from_utf8_lossy(raw))).collect();
-    let kept = pairs
+    let kept = kept
         .iter()
-        .filter(|(raw, _)| raw.as_slice() == name.as_bytes() || !decodes_to(raw, name))
         .map(|(raw, value)| [raw.as_slice(), b"=", value.as_slice()].concat())
         .collect::<Vec<_>>()
         .join(&b"; "[..]);

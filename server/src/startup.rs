@@ -82,7 +82,8 @@ impl Server {
         let cookie_name = cookie_policy::cookie_name(&origin);
         let state = ServerState { leptos, app: app.clone(), cookie_name };
         let router = router(state, &settings.site_root);
-        let proxies = TrustedProxies(Arc::new(settings.trusted_proxies.clone()));
+        let proxies = settings.trusted_proxies.iter().map(|ip| ip.to_canonical()).collect();
+        let proxies = TrustedProxies(Arc::new(proxies));
         let router = with_layers(router, sessions, PublicOrigin(Arc::new(origin.clone())), proxies);
 
         let (stop, stopped) = oneshot::channel::<()>();

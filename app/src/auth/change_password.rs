@@ -45,16 +45,15 @@ pub async fn change_password(
     let user =
         users::find_by_id(&state.db, signed_in.id).await?.ok_or(AppError::SignInRequired {})?;
 
+    // Cheap checks first, then the current password (throttled like a login), and only
+    // then the costly judging of the new one: nobody without the password can make the
+    // server judge passwords at will.
     let mut fields =
         check_new_password_twice(&password, &password_confirm, state.min_password_chars);
     if current_password.expose().is_empty() {
         fields.current_password = Some(FieldProblem::Missing);
     } else if current_password.expose() == password.expose() {
         fields.password = Some(FieldProblem::Unchanged);
-    }
-    if fields.password.is_none() {
-        let judged = state.passwords.judge(password.clone(), user.username.clone()).await?;
-        fields.password = judged.err();
     }
     if !fields.is_empty() {
         return Err(AppError::Invalid { fields, username: String::new() });
@@ -67,18 +66,41 @@ pub async fn change_password(
         };
         return Err(AppError::Invalid { fields, username: String::new() });
     }
+    if let Err(problem) = state.passwords.judge(password.clone(), user.username.clone()).await? {
+        let fields = crate::error::FieldErrors { password: Some(problem), ..Default::default() };
+        return Err(AppError::Invalid { fields, username: String::new() });
+    }
 
     let hash = state.passwords.hash(password).await?;
     let version = users::change_password_hash(&state.db, user.id, &hash).await?;
     let other_sessions_ended = state.user_sessions.end_all_but(user.id, session.id()).await?;
-    session.renew_after_password_change(version).await?;
-    session.reauthenticated().await?;
+    // A logout of this very session may have raced the change; it stays logged out.
+    if still_exists(&state, &session, user.id).await? {
+        session.renew_after_password_change(version).await?;
+        session.reauthenticated().await?;
+    } else {
+        session.end().await?;
+    }
     let entry = Entry::new(Event::PasswordChanged, &client).user(user.id, &user.username);
     let detail = format!("other_sessions_ended={other_sessions_ended}");
     entry.detail(detail).record(&state.db).await?;
 
     form_post::see_other(&format!("/account?password_changed={other_sessions_ended}"));
     Ok(PasswordChanged { other_sessions_ended })
+}
+
+/// Whether the session's record is still in the store.
+#[cfg(feature = "ssr")]
+async fn still_exists(
+    state: &crate::state::AppState,
+    session: &super::session::AuthSession,
+    user_id: uuid::Uuid,
+) -> Result<bool, AppError> {
+    let Some(id) = session.id() else {
+        return Ok(false);
+    };
+    let handle = state.user_sessions.handle(&id);
+    Ok(state.user_sessions.list(user_id).await?.iter().any(|listed| listed.handle == handle))
 }
 
 /// The form on the account page, with the outcome of the last change above it.

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     client::Client,
-    error::{echo, AppError},
+    error::{echo_if_username, AppError},
     state::AppState,
 };
 
@@ -31,9 +31,7 @@ pub async fn authenticate(
     let buckets = [(&per_user, limits.login_per_user_and_ip), (&per_ip, limits.login_per_ip)];
     let attempt = match Attempt::begin(&state.db, &buckets).await {
         Ok(attempt) => attempt,
-        Err(throttled) => {
-            return Err(note_throttling(state, &per_user, username, client, throttled).await?)
-        }
+        Err(throttled) => return Err(note_throttling(state, username, client, throttled).await?),
     };
 
     let user = users::find_by_username(&state.db, username).await?;
@@ -50,7 +48,7 @@ pub async fn authenticate(
             entry.username = Some(username);
         }
         entry.record(&state.db).await?;
-        return Err(AppError::WrongCredentials { username: echo(username) });
+        return Err(AppError::WrongCredentials { username: echo_if_username(username) });
     };
     attempt.succeeded(&state.db).await?;
 
@@ -80,7 +78,7 @@ pub async fn is_current_password(
     let attempt = match Attempt::begin(&state.db, &buckets).await {
         Ok(attempt) => attempt,
         Err(throttled) => {
-            return Err(note_throttling(state, &per_user, &user.username, client, throttled).await?)
+            return Err(note_throttling(state, &user.username, client, throttled).await?)
         }
     };
 
@@ -94,17 +92,18 @@ pub async fn is_current_password(
     Ok(matches)
 }
 
-/// Notes a throttled attempt in the audit trail once per window and bucket (a flood of them
-/// must not flood the trail), and hands the refusal back.
+/// Notes a throttled attempt in the audit trail once per window and client, whatever the
+/// username (a flood of them, with ever new usernames, must not flood the trail), and hands
+/// the refusal back.
 async fn note_throttling(
     state: &AppState,
-    bucket: &Bucket,
     username: &str,
     client: &Client,
     throttled: AppError,
 ) -> Result<AppError, AppError> {
     let once = throttle::Limit { max: 1, window: state.throttle.login_per_user_and_ip.window };
-    if let Ok(noted) = Attempt::begin(&state.db, &[(&bucket.noted(), once)]).await {
+    let marker = Bucket::login_from(client).noted();
+    if let Ok(noted) = Attempt::begin(&state.db, &[(&marker, once)]).await {
         let mut entry = Entry::new(Event::LoginThrottled, client);
         if check_username(username).is_ok() {
             entry.username = Some(username);

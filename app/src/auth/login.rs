@@ -33,7 +33,7 @@ pub async fn login(
     };
     use crate::{
         client::Client,
-        error::{echo, FieldErrors, FieldProblem},
+        error::{echo_if_username, FieldErrors, FieldProblem},
         form_post,
         next::after_sign_in,
         state::AppState,
@@ -49,7 +49,7 @@ pub async fn login(
         ..FieldErrors::default()
     };
     if !fields.is_empty() {
-        return Err(AppError::Invalid { fields, username: echo(&username) });
+        return Err(AppError::Invalid { fields, username: echo_if_username(&username) });
     }
 
     let client = Client::current();

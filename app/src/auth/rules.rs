@@ -82,7 +82,31 @@ pub const GUESSABILITY_PREFIX: usize = 32;
 /// Words an attacker of this site would try first in passwords (ASVS 6.1.2): its name and
 /// what goes with it. Matched anywhere in the password, in any letter case.
 #[cfg(feature = "ssr")]
-pub const CONTEXT_WORDS: [&str; 3] = ["sesame", "opensesame", "open sesame"];
+pub const CONTEXT_WORDS: [&str; 1] = ["sesame"];
+
+/// Example passwords so famous (xkcd 936) that they are on every attacker's list.
+#[cfg(feature = "ssr")]
+const FAMOUS_EXAMPLES: [&str; 2] = ["correcthorsebatterystaple", "troubador"];
+
+/// A password or name reduced to what guessers vary least: lower case, common letter-for-
+/// digit swaps undone, and everything but letters and digits dropped. "S3s4me-0pen" and
+/// "S E S A M E" both read "sesame...".
+#[cfg(feature = "ssr")]
+fn squeeze(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            '4' | '@' => 'a',
+            '3' => 'e',
+            '1' | '!' | '|' => 'i',
+            '0' => 'o',
+            '5' | '$' => 's',
+            '7' | '+' => 't',
+            other => other,
+        })
+        .filter(char::is_ascii_alphanumeric)
+        .collect()
+}
 
 /// Refuses a new password that attackers would try early: common passwords, patterns,
 /// dates, single words, or one containing the username. Uses zxcvbn's estimate and asks for
@@ -97,16 +121,20 @@ pub fn check_guessability(password: &Password, username: &str) -> Result<(), Fie
     use zxcvbn::{feedback::Warning, zxcvbn, Score};
 
     let guessable = |reason| Err(FieldProblem::Guessable { reason });
-    let lowered = password.expose().to_lowercase();
-    if username.chars().count() >= 3 && lowered.contains(&username.to_lowercase()) {
+    let squeezed = squeeze(password.expose());
+    let name = squeeze(username);
+    if name.len() >= 3 && squeezed.contains(&name) {
         return guessable(GuessableReason::Personal);
     }
-    if CONTEXT_WORDS.iter().any(|word| lowered.contains(word)) {
+    if CONTEXT_WORDS.iter().any(|word| squeezed.contains(word)) {
         return guessable(GuessableReason::Context);
+    }
+    if FAMOUS_EXAMPLES.iter().any(|example| squeezed.contains(example)) {
+        return guessable(GuessableReason::Common);
     }
 
     let prefix: String = password.expose().chars().take(GUESSABILITY_PREFIX).collect();
-    let estimate = zxcvbn(&prefix, &[username]);
+    let estimate = zxcvbn(&prefix, &[username, CONTEXT_WORDS[0]]);
     if estimate.score() >= Score::Four {
         return Ok(());
     }
@@ -223,6 +251,11 @@ mod tests {
         assert_eq!(reason("Michael2020"), Some(GuessableReason::Words));
         assert_eq!(reason("alice-is-the-best"), Some(GuessableReason::Personal));
         assert_eq!(reason("My Sesame Password!"), Some(GuessableReason::Context));
+        assert_eq!(reason("S3s4me-0pen-door"), Some(GuessableReason::Context));
+        assert_eq!(reason("S E S A M E rocks 9"), Some(GuessableReason::Context));
+        assert_eq!(reason("a-l-i-c-e-2-w1ns!!"), Some(GuessableReason::Personal));
+        assert_eq!(reason("correct horse battery staple"), Some(GuessableReason::Common));
+        assert_eq!(reason("Tr0ub4dor&3Tr0ub4dor&3"), Some(GuessableReason::Common));
         for fine in ["correct-horse-1", "battery-staple-2", "violet moss under the bridge"] {
             assert_eq!(check(fine), Ok(()), "{fine}");
         }

@@ -154,3 +154,63 @@ async fn c16_logins_racing_a_password_change_keep_no_session() {
     assert!(raced > 0, "no login ran during the test");
     assert!(app.is_signed_in(&owner).await);
 }
+
+#[tokio::test]
+async fn the_new_password_is_judged_only_after_the_current_one_is_checked() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("alice").await;
+    let weak = "password1234";
+
+    let fields = [("current_password", ""), ("password", weak), ("password_confirm", weak)];
+    let response = app.post_form("/api/change_password", Some(&cookie), &fields).await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["fields"]["current_password"]["problem"], "missing");
+    assert!(body["fields"]["password"].is_null(), "judged before the current password: {body}");
+}
+
+#[tokio::test]
+async fn a_logout_racing_a_password_change_stays_a_logout() {
+    let app = TestApp::spawn().await;
+
+    for round in 0..6 {
+        let username = format!("racer{round}");
+        let cookie = app.sign_up(&username).await;
+        let change = {
+            let (http, url, cookie) =
+                (app.http.clone(), app.url("/api/change_password"), cookie.clone());
+            tokio::spawn(async move {
+                let body = format!(
+                    "current_password={PASSWORD}&password={NEW_PASSWORD}&password_confirm={NEW_PASSWORD}"
+                );
+                http.post(url)
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("Cookie", format!("sesame={cookie}"))
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("an answer")
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        assert_eq!(app.post_form("/api/logout", Some(&cookie), &[]).await.status(), 200);
+        let changed = change.await.expect("the task");
+
+        if let Some(renewed) = session_cookie(&changed).filter(|c| !c.is_removal()) {
+            assert!(
+                !app.is_signed_in(&renewed.value).await,
+                "round {round}: the logout was undone"
+            );
+        }
+        let db = app.db().await;
+        let left: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = $1",
+        )
+        .bind(&username)
+        .fetch_one(&db)
+        .await
+        .expect("a count");
+        assert_eq!(left, 0, "round {round}: a session survived the logout");
+    }
+}

@@ -249,3 +249,32 @@ async fn cleartext_http2_is_not_spoken() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 4"), "{answer}");
 }
+
+#[tokio::test]
+async fn a_body_trickling_in_is_cut_off_after_ten_seconds() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("a connection");
+    let head = "POST /api/login HTTP/1.1\r\nHost: sesame\r\n\
+                Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 40\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.expect("the head");
+
+    let started = std::time::Instant::now();
+    let trickle = async {
+        for byte in b"username=alice&password=correct-horse-1" {
+            if stream.write_all(&[*byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(12), trickle).await;
+    let mut answer = vec![0; 64];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut answer));
+    let read = read.await.expect("an answer in time").expect("readable");
+
+    assert!(String::from_utf8_lossy(&answer[..read]).starts_with("HTTP/1.1 408"));
+    assert!(started.elapsed().as_secs() <= 13);
+}

@@ -122,3 +122,22 @@ async fn a_cookie_whose_name_only_decodes_to_ours_is_ignored() {
         assert!(removals.iter().any(|c| c.name != "__Host-sesame" && c.is_removal()), "{planted}");
     }
 }
+
+#[tokio::test]
+async fn a_cookie_that_is_not_utf8_cannot_hide_the_session_cookie() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("alice").await;
+
+    let mut header = format!("sesame={cookie}; other=").into_bytes();
+    header.extend_from_slice(b"\xe9t\xe9");
+    let who = app
+        .http
+        .post(app.url("/api/current_user"))
+        .header("Cookie", reqwest::header::HeaderValue::from_bytes(&header).expect("a header"))
+        .send()
+        .await
+        .expect("an answer");
+
+    let body: serde_json::Value = who.json().await.expect("JSON");
+    assert_eq!(body["username"], "alice");
+}

@@ -189,3 +189,17 @@ async fn c11_a_form_post_from_a_foreign_page_is_refused_never_redirected_abroad(
         assert_eq!(crate::helpers::location(&response), None, "{referer}");
     }
 }
+
+#[tokio::test]
+async fn a_password_typed_as_the_username_is_not_echoed_into_the_url() {
+    let app = TestApp::spawn().await;
+
+    let typed = "my secret pass!";
+    let fields = [("username", typed), ("password", "whatever-it-is")];
+    let response = app.submit("/api/login", Some("/login"), None, encode(&fields)).await;
+
+    let back = crate::helpers::location(&response).expect("a location");
+    let page = app.page(&back, None).await.text().await.expect("the login page");
+    assert!(page.contains("Wrong username or password."));
+    assert!(!page.contains(typed));
+}

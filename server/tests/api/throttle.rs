@@ -204,17 +204,19 @@ async fn a_parallel_burst_of_sign_ups_creates_no_more_accounts_than_the_limit() 
 
 #[tokio::test]
 async fn a_flood_of_throttled_attempts_is_noted_once_in_the_audit_trail() {
-    let app = behind_proxy(&[]).await;
+    let app = behind_proxy(&["--login-attempts-per-ip", "3"]).await;
     app.sign_up("alice").await;
-    for _ in 0..25 {
-        log_in_from(&app, ATTACKER, "alice", "wrong-guess-xx").await;
+    // Three failures fill the network's bucket; then ever new usernames, all refused.
+    for n in 0..25 {
+        log_in_from(&app, ATTACKER, &format!("spray{n}"), "wrong-guess-xx").await;
     }
 
     let db = app.db().await;
-    let noted: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE event = 'login_throttled'")
-            .fetch_one(&db)
-            .await
-            .expect("the audit trail");
-    assert_eq!(noted, 1);
+    let count = |query: &'static str| {
+        let db = db.clone();
+        async move { sqlx::query_scalar::<_, i64>(query).fetch_one(&db).await.expect("a count") }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM audit_events WHERE event = 'login_throttled'").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM audit_events WHERE event = 'login_failed'").await, 3);
+    assert!(count("SELECT COUNT(*) FROM throttle_events").await <= 8, "refusals leave no rows");
 }
