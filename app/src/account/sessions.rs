@@ -63,6 +63,15 @@ fn at(unix: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
+/// The signed-in user's sessions, most recently active first.
+///
+/// Endpoint: `POST /api/list_sessions`, no fields.
+#[server(endpoint = "list_sessions", prefix = "/api")]
+pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
+    let (state, session, user) = signed_in().await?;
+    list(&session, &state, user.id).await
+}
+
 /// Signs out one other session of the signed-in user.
 ///
 /// Endpoint: `POST /api/revoke_session`, field `handle` (from the list). The session in use

@@ -16,5 +16,6 @@ mod logout;
 mod next;
 mod pages;
 mod restart;
+mod sessions;
 mod signup;
 mod throttle;

@@ -1,0 +1,227 @@
+//! C16: the user's sessions, listed and ended from the account page; the account deleted.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{session_cookie, TestApp, PASSWORD};
+
+const CHROME_LINUX: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                            Chrome/120.0.0.0 Safari/537.36";
+const FIREFOX_WINDOWS: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0";
+
+async fn log_in_with(app: &TestApp, username: &str, user_agent: &str) -> String {
+    let response = app
+        .http
+        .post(app.url("/api/login"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("User-Agent", user_agent)
+        .body(format!("username={username}&password={PASSWORD}"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), StatusCode::OK);
+    session_cookie(&response).expect("a session").value
+}
+
+async fn list(app: &TestApp, cookie: &str) -> Vec<Value> {
+    let response = app.post_form("/api/list_sessions", Some(cookie), &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("JSON")
+}
+
+async fn handle_of(app: &TestApp, cookie: &str) -> String {
+    let sessions = list(app, cookie).await;
+    let this = sessions.iter().find(|s| s["this_device"] == true).expect("this session");
+    this["handle"].as_str().expect("a handle").to_owned()
+}
+
+/// Alice on two devices (a1: Chrome on Linux, a2: Firefox on Windows), Bob on one.
+async fn three_sessions(app: &TestApp) -> (String, String, String) {
+    app.sign_up("alice").await;
+    app.sign_up("bob").await;
+    // The sign-ups' own sessions end, to leave exactly the sessions of this test.
+    let a1 = log_in_with(app, "alice", CHROME_LINUX).await;
+    app.post_form("/api/revoke_other_sessions", Some(&a1), &[]).await;
+    let a2 = log_in_with(app, "alice", FIREFOX_WINDOWS).await;
+    let b1 = log_in_with(app, "bob", CHROME_LINUX).await;
+    app.post_form("/api/revoke_other_sessions", Some(&b1), &[]).await;
+    (a1, a2, b1)
+}
+
+#[tokio::test]
+async fn c16_the_list_shows_each_device_and_this_one_and_no_cookie_values() {
+    let app = TestApp::spawn().await;
+    let (a1, a2, _) = three_sessions(&app).await;
+
+    let sessions = list(&app, &a1).await;
+
+    assert_eq!(sessions.len(), 2);
+    let (this, other): (Vec<&Value>, Vec<&Value>) =
+        sessions.iter().partition(|session| session["this_device"] == true);
+    assert_eq!(this.len(), 1);
+    assert_eq!(this[0]["device"], "Chrome on Linux");
+    assert_eq!(other[0]["device"], "Firefox on Windows 10");
+    assert_eq!(other[0]["ip"], "127.0.0.1");
+    let text = serde_json::to_string(&sessions).expect("JSON");
+    assert!(!text.contains(&a1) && !text.contains(&a2), "a cookie value was listed");
+}
+
+#[tokio::test]
+async fn c16_a_revoked_session_is_anonymous_at_its_very_next_request() {
+    let app = TestApp::spawn().await;
+    let (a1, a2, _) = three_sessions(&app).await;
+    let handle = handle_of(&app, &a2).await;
+
+    let response = app.post_form("/api/revoke_session", Some(&a1), &[("handle", &handle)]).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let left: Value = response.json().await.expect("JSON");
+    assert_eq!(left["ended"], 1);
+    assert_eq!(left["sessions"].as_array().expect("a list").len(), 1);
+    assert!(!app.has_session_record(&a2).await);
+    let page = app.page("/account", Some(&a2)).await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    let login = crate::helpers::location(&page).expect("a redirect");
+    assert_eq!(login, "/login?next=%2Faccount&ended=1");
+    let message = app.page(&login, None).await.text().await.expect("the login page");
+    assert!(message.contains("Your session has ended"));
+    let call = app.post_form("/api/list_sessions", Some(&a2), &[]).await;
+    assert_eq!(call.status(), StatusCode::UNAUTHORIZED);
+    assert!(app.is_signed_in(&a1).await);
+}
+
+#[tokio::test]
+async fn c16_another_users_session_cannot_be_revoked() {
+    let app = TestApp::spawn().await;
+    let (a1, _, b1) = three_sessions(&app).await;
+    let bobs = handle_of(&app, &b1).await;
+
+    let response = app.post_form("/api/revoke_session", Some(&a1), &[("handle", &bobs)]).await;
+
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(app.is_signed_in(&b1).await);
+    assert_eq!(list(&app, &b1).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_session_in_use_is_ended_by_logging_out_not_by_revoking() {
+    let app = TestApp::spawn().await;
+    let (a1, _, _) = three_sessions(&app).await;
+    let own = handle_of(&app, &a1).await;
+
+    for handle in [own.as_str(), "not-a-handle", ""] {
+        let response = app.post_form("/api/revoke_session", Some(&a1), &[("handle", handle)]).await;
+
+        assert!(response.status().is_client_error(), "{handle:?}");
+    }
+    assert!(app.is_signed_in(&a1).await);
+}
+
+#[tokio::test]
+async fn c16_signing_out_all_other_sessions_leaves_only_this_one() {
+    let app = TestApp::spawn().await;
+    let (a1, a2, b1) = three_sessions(&app).await;
+    let a3 = log_in_with(&app, "alice", FIREFOX_WINDOWS).await;
+
+    let response = app.post_form("/api/revoke_other_sessions", Some(&a1), &[]).await;
+
+    let left: Value = response.json().await.expect("JSON");
+    assert_eq!(left["ended"], 2);
+    assert!(app.is_signed_in(&a1).await);
+    assert!(!app.is_signed_in(&a2).await && !app.is_signed_in(&a3).await);
+    assert!(app.is_signed_in(&b1).await);
+}
+
+#[tokio::test]
+async fn c16_expired_sessions_drop_off_the_list() {
+    let app = TestApp::spawn_with(&["--session-idle", "3s"]).await;
+    app.sign_up("alice").await;
+    let old = log_in_with(&app, "alice", FIREFOX_WINDOWS).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let fresh = log_in_with(&app, "alice", CHROME_LINUX).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+
+    let sessions = list(&app, &fresh).await;
+
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert!(!app.is_signed_in(&old).await);
+}
+
+#[tokio::test]
+async fn the_account_page_lists_sessions_and_recent_activity() {
+    let app = TestApp::spawn().await;
+    let (a1, _, _) = three_sessions(&app).await;
+    app.visitor().log_in("alice", "wrong-password-1").await;
+
+    let page = app.page("/account", Some(&a1)).await.text().await.expect("a page");
+
+    assert!(page.contains("Firefox on Windows 10") && page.contains("Chrome on Linux"));
+    assert!(page.contains("This device"));
+    assert!(page.contains(r#"action="/api/revoke_session""#));
+    assert!(page.contains("Recent security activity"));
+    assert!(page.contains("Failed sign-in (wrong password)") && page.contains("Account created"));
+}
+
+#[tokio::test]
+async fn deleting_the_account_ends_its_sessions_and_frees_the_username() {
+    let app = TestApp::spawn().await;
+    let (a1, a2, b1) = three_sessions(&app).await;
+
+    let response = app.post_form("/api/delete_account", Some(&a1), &[]).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(session_cookie(&response).expect("a removal").is_removal());
+    assert!(!app.is_signed_in(&a1).await && !app.is_signed_in(&a2).await);
+    assert!(app.is_signed_in(&b1).await);
+    let db = app.db().await;
+    let left: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM users WHERE lower(username) = 'alice') \
+         + (SELECT COUNT(*) FROM audit_events WHERE username = 'alice')",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("a count");
+    assert_eq!(left, 0, "the user's data is gone");
+    app.sign_up("alice").await;
+}
+
+#[tokio::test]
+async fn deleting_an_account_after_the_sudo_window_asks_for_the_password() {
+    let app = TestApp::spawn_with(&["--sudo-window", "1s"]).await;
+    let cookie = app.sign_up("alice").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+
+    let without = app.post_form("/api/delete_account", Some(&cookie), &[]).await;
+    let wrong = app
+        .post_form("/api/delete_account", Some(&cookie), &[("current_password", "nope-nope")])
+        .await;
+
+    assert_eq!(without.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = without.json().await.expect("JSON");
+    assert_eq!(body["fields"]["current_password"]["problem"], "missing");
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.is_signed_in(&cookie).await);
+
+    let right = app
+        .post_form("/api/delete_account", Some(&cookie), &[("current_password", PASSWORD)])
+        .await;
+    assert_eq!(right.status(), StatusCode::OK);
+    assert_eq!(app.visitor().log_in("alice", PASSWORD).await.status(), 401);
+}
+
+#[tokio::test]
+async fn the_most_recently_active_session_comes_first() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+    let older = log_in_with(&app, "alice", FIREFOX_WINDOWS).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let newer = log_in_with(&app, "alice", CHROME_LINUX).await;
+
+    let sessions = list(&app, &older).await;
+
+    assert_eq!(sessions[0]["device"], "Chrome on Linux");
+    assert!(sessions.iter().skip(1).any(|s| s["device"] == "Firefox on Windows 10"));
+    assert!(app.is_signed_in(&newer).await);
+}
