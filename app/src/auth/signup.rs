@@ -139,7 +139,9 @@ pub fn SignupPage() -> impl IntoView {
                     "Sign up"
                 </button>
             </ActionForm>
-            <p class="aside">"Already have an account? " <a href="/login" rel="external">"Log in"</a></p>
+            <p class="aside">
+                "Already have an account? " <a href="/login" rel="external">"Log in"</a>
+            </p>
         </section>
     }
 }

@@ -33,7 +33,8 @@ pub fn HomePage() -> impl IntoView {
                 }),
                 Ok(None) => EitherOf3::B(view! {
                     <p class="status">
-                        "You are not signed in. " <a href="/login" rel="external">"Log in"</a> " or "
+                        "You are not signed in. "
+                        <a href="/login" rel="external">"Log in"</a> " or "
                         <a href="/signup" rel="external">"create an account"</a> "."
                     </p>
                 }),

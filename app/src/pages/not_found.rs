@@ -14,7 +14,10 @@ pub fn NotFound() -> impl IntoView {
         <Title text="Not found · Sesame"/>
         <section class="card">
             <h1>"Page not found"</h1>
-            <p>"There is nothing at this address. " <a href="/" rel="external">"Go to the home page"</a></p>
+            <p>
+                "There is nothing at this address. "
+                <a href="/" rel="external">"Go to the home page"</a>
+            </p>
         </section>
     }
 }

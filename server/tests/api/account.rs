@@ -182,7 +182,8 @@ async fn a_logout_racing_a_password_change_stays_a_logout() {
                 (app.http.clone(), app.url("/api/change_password"), cookie.clone());
             tokio::spawn(async move {
                 let body = format!(
-                    "current_password={PASSWORD}&password={NEW_PASSWORD}&password_confirm={NEW_PASSWORD}"
+                    "current_password={PASSWORD}&password={NEW_PASSWORD}\
+                     &password_confirm={NEW_PASSWORD}"
                 );
                 http.post(url)
                     .header("Content-Type", "application/x-www-form-urlencoded")
@@ -205,7 +206,8 @@ async fn a_logout_racing_a_password_change_stays_a_logout() {
         }
         let db = app.db().await;
         let left: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = $1",
+            "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE u.username = $1",
         )
         .bind(&username)
         .fetch_one(&db)
