@@ -1,6 +1,6 @@
 //! Sesame's server, as a library so that tests can start the real thing on port 0.
 //!
-//! - [`config`]: settings from the environment;
+//! - [`config`]: settings from the environment; [`cli`]: the `sesame` command;
 //! - [`startup`]: how the pieces are put together;
 //! - [`session_store`]: where session records live (hashed ids, user index);
 //! - [`cookie_policy`]: the session cookie's name and attributes;
@@ -9,6 +9,7 @@
 //! - [`api`]: the HTTP contract of `/api/*` (status codes, redirects, limits).
 
 pub mod api;
+pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod cookie_policy;

@@ -1,11 +1,23 @@
-//! `sesame`: runs the server until Ctrl-C or SIGTERM, then drains requests in flight.
+//! `sesame`: runs the server until Ctrl-C or SIGTERM, then drains requests in flight; or
+//! runs one administrative command (see `server::cli`) and exits.
 
 use clap::Parser;
-use server::{config::Settings, telemetry, Server};
+use server::{
+    cli::{self, Cli, Command},
+    telemetry, Server,
+};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let settings = Settings::parse();
+    let Cli { command, settings } = Cli::parse();
+    if let Some(Command::Admin(admin)) = command {
+        telemetry::init_for_commands()?;
+        if let Err(err) = cli::run(admin, &settings).await {
+            eprintln!("sesame: {err:#}");
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
     telemetry::init(&settings.log)?;
 
     let server = Server::start(settings).await?;

@@ -22,6 +22,17 @@ pub fn init(filter: &str) -> anyhow::Result<()> {
         .map_err(|err| anyhow::anyhow!("logging was already set up: {err}"))
 }
 
+/// Logging for a one-off command: warnings and errors, on standard error, so that the
+/// command's own output stays clean.
+pub fn init_for_commands() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new("warn"))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init()
+        .map_err(|err| anyhow::anyhow!("logging was already set up: {err}"))
+}
+
 /// Makes the span every request runs in; `user_id` is filled in once the session is read.
 #[derive(Clone, Copy, Debug)]
 pub struct RequestSpan;

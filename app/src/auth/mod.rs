@@ -127,8 +127,9 @@ fn format_rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
+/// A moment as the pages show it: `2026-12-04 17:03 UTC`.
 #[cfg(feature = "ssr")]
-pub(crate) fn format_for_people(at: time::OffsetDateTime) -> String {
+pub fn format_for_people(at: time::OffsetDateTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     at.format(&format).unwrap_or_default()
 }

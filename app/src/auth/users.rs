@@ -137,3 +137,16 @@ pub async fn delete(db: &AnyPool, id: Uuid) -> Result<(), AppError> {
         .map_err(db_error)?;
     tx.commit().await.map_err(db_error)
 }
+
+/// Disables a user (they cannot sign in; their sessions end at their next request) or
+/// enables them again.
+pub async fn set_disabled(db: &AnyPool, id: Uuid, disabled: bool) -> Result<(), AppError> {
+    let at = disabled.then(|| time::OffsetDateTime::now_utc().unix_timestamp());
+    sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id.to_string())
+        .execute(db)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}

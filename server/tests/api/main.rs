@@ -6,6 +6,7 @@ mod helpers;
 mod account;
 mod audit;
 mod bad_input;
+mod cli;
 mod concurrency;
 mod cookie;
 mod expiry;
