@@ -131,7 +131,7 @@ async fn list_sessions(
     let user = find(db, username).await?;
     let mut sessions: Vec<SessionFacts> =
         store.list(user.id).await?.into_iter().map(SessionFacts::from).collect();
-    sessions.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+    sessions.sort_by_key(|session| std::cmp::Reverse(session.last_seen));
 
     println!("ID\tDEVICE\tADDRESS\tSIGNED IN\tLAST ACTIVE");
     for session in sessions {
