@@ -96,7 +96,7 @@ for (const javaScript of [true, false]) {
       await logIn(page, username, PASSWORD);
 
       await expect(page).toHaveURL(/\/account$/);
-      await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
+      await expect(page.getByRole('heading', { name: 'Your account', exact: true })).toBeVisible();
       await expect(page.getByTestId('username')).toHaveText(username);
       await expect(page.locator('time')).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
     });
@@ -160,7 +160,8 @@ for (const javaScript of [true, false]) {
       await thief.addCookies([copied]);
       const stolen = await thief.newPage();
       await stolen.goto('/account');
-      await expect(stolen).toHaveURL(/\/login\?next=%2Faccount$/);
+      await expect(stolen).toHaveURL(/\/login\?next=%2Faccount&ended=1$/);
+      await expect(stolen.getByText('Your session has ended')).toBeVisible();
       await thief.close();
     });
 

@@ -79,10 +79,12 @@ pub fn AccountPage() -> impl IntoView {
                     </dd>
                 </dl>
             </section>
-            <SessionList data/>
-            <ChangePasswordForm/>
-            <RecentActivity data/>
-            <DeleteAccount data/>
+            {view! {
+                <SessionList data/>
+                <ChangePasswordForm/>
+                <RecentActivity data/>
+                <DeleteAccount data/>
+            }.into_any()}
         }/>
     }
 }

@@ -224,7 +224,7 @@ where
     match auth.user.get_untracked() {
         Ok(Some(user)) => EitherOf3::A(view! {
             <Show when=move || auth.user().is_some() fallback=|| view! { <SignedOutHere/> }>
-                {children(user.clone())}
+                {children(user.clone()).into_any()}
             </Show>
         }),
         Ok(None) => EitherOf3::B(send_to_login(here, auth.session_ended)),
@@ -243,12 +243,18 @@ fn SignedOutHere() -> impl IntoView {
     }
 }
 
+/// The query of the page, for the way back after login: without the error a failed form
+/// left in it (`__path`, `__err`), which would only show again.
 fn search_part(search: String) -> String {
-    if search.is_empty() {
-        search
-    } else {
-        format!("?{search}")
+    let kept: Vec<(String, String)> = form_urlencoded::parse(search.as_bytes())
+        .filter(|(key, _)| key != "__path" && key != "__err")
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        return String::new();
     }
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish();
+    format!("?{query}")
 }
 
 fn send_to_login(here: String, session_ended: bool) -> impl IntoView {
