@@ -6,7 +6,7 @@ use leptos_router::hooks::use_location;
 use crate::{
     auth::{Auth, SignedIn},
     error::{AppError, Field},
-    next::login_url_returning_to,
+    next::login_url_after_session_end,
 };
 
 /// A labelled input with its error message announced next to it.
@@ -21,9 +21,13 @@ pub fn LabeledInput(
     hint: Option<&'static str>,
     #[prop(into, optional)] value: Signal<String>,
     #[prop(into)] error: Signal<Option<String>>,
+    /// The element id, when two forms of one page have a field of the same name.
+    #[prop(optional)]
+    id: Option<&'static str>,
 ) -> impl IntoView {
-    let error_id = format!("{name}-error");
-    let hint_id = format!("{name}-hint");
+    let id = id.unwrap_or(name);
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
     let described_by = {
         let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
         move || match (error.get().is_some(), hint.is_some()) {
@@ -36,10 +40,10 @@ pub fn LabeledInput(
 
     view! {
         <div class="field" class:invalid=move || error.get().is_some()>
-            <label for=name>{label}</label>
+            <label for=id>{label}</label>
             {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
             <input
-                id=name
+                id=id
                 name=name
                 type=kind
                 autocomplete=autocomplete
@@ -103,10 +107,9 @@ where
             action.value().with(|value| matches!(value, Some(Err(AppError::SignInRequired {}))));
         if ended {
             let search = location.search.get_untracked();
-            let query = if search.is_empty() { String::new() } else { format!("?{search}") };
-            let here = format!("{}{query}", location.pathname.get_untracked());
+            let here = format!("{}?{search}", location.pathname.get_untracked());
             auth.signed_out();
-            go_to(&format!("{}&ended=1", login_url_returning_to(&here)));
+            go_to(&login_url_after_session_end(&here));
         }
     });
 }

@@ -39,6 +39,27 @@ pub fn after_sign_in(next: Option<&str>) -> &str {
     next.and_then(local_path).unwrap_or(DEFAULT_AFTER_SIGN_IN)
 }
 
+/// A page's path and query without the error a failed form left in the query (`__path`,
+/// `__err`), which would only show again on the way back.
+pub fn without_form_error(path_and_query: &str) -> String {
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(key, _)| key != "__path" && key != "__err")
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        return path.to_owned();
+    }
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish();
+    format!("{path}?{query}")
+}
+
+/// The login URL that brings the user back to `path` afterwards, saying that their
+/// session ended when `ended`.
+pub fn login_url_after_session_end(path: &str) -> String {
+    format!("{}&ended=1", login_url_returning_to(&without_form_error(path)))
+}
+
 /// The login URL that brings the user back to `path` afterwards.
 pub fn login_url_returning_to(path: &str) -> String {
     match local_path(path) {
@@ -98,6 +119,19 @@ mod tests {
         let long = format!("/{}", "a".repeat(MAX_LEN));
 
         assert_eq!(local_path(&long), None);
+    }
+
+    #[test]
+    fn a_failed_forms_error_is_left_out_of_the_way_back() {
+        assert_eq!(
+            without_form_error("/account?__path=%2Fapi%2Fx&__err=e30&tab=a"),
+            "/account?tab=a"
+        );
+        assert_eq!(without_form_error("/account?__err=e30"), "/account");
+        assert_eq!(
+            login_url_after_session_end("/account?__err=e30"),
+            "/login?next=%2Faccount&ended=1"
+        );
     }
 
     #[test]

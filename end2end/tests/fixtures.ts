@@ -30,6 +30,8 @@ export class App {
         // Every test signs up its own users, all from 127.0.0.1: far more than the
         // default ten accounts an hour per address.
         SESAME_SIGNUPS_PER_IP: '1000',
+        // Short, so that a test can wait for the password to be asked again.
+        SESAME_SUDO_WINDOW: '3s',
         NO_COLOR: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -177,6 +177,10 @@ fn refuse_unknown(path: &str, method: &Method) -> Option<Response> {
 
 /// Rewrites what Leptos answered into the documented contract.
 async fn finish(response: Response) -> Response {
+    if response.status().is_redirection() && response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
+        return form_failed(response).await;
+    }
     if response.status().is_redirection() {
         return see_other_locally(response);
     }
@@ -184,6 +188,23 @@ async fn finish(response: Response) -> Response {
         return rewrite_error(response).await;
     }
     response
+}
+
+/// A plain form post failed: Leptos sends it back to its page with the error in the URL.
+/// When the failure is that the session is over, it goes to the login page instead, which
+/// says so and brings the user back (going back to the page would only redirect there,
+/// without the reason, since the answer also removes the dead cookie).
+async fn form_failed(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let body = to_bytes(body, MAX_BODY_BYTES).await.unwrap_or_default();
+    if let Ok(AppError::SignInRequired {}) = serde_json::from_slice::<AppError>(&body) {
+        let back = parts.headers.get(header::LOCATION).and_then(|v| v.to_str().ok());
+        let login = app::next::login_url_after_session_end(&local_part(back.unwrap_or("/")));
+        if let Ok(login) = HeaderValue::from_str(&login) {
+            parts.headers.insert(header::LOCATION, login);
+        }
+    }
+    see_other_locally(Response::from_parts(parts, Body::from(body)))
 }
 
 /// Form posts are redirected with 303 (the browser then GETs the next page), and only to

@@ -87,6 +87,7 @@ pub fn DeleteAccount(data: RwSignal<AccountData>) -> impl IntoView {
                     <LabeledInput
                         label="Your password, to confirm it is you"
                         name="current_password"
+                        id="delete-password"
                         kind="password"
                         autocomplete="current-password"
                         error=field_error(error, Field::CurrentPassword)

@@ -38,7 +38,10 @@ use leptos_router::hooks::use_location;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{error::AppError, next::login_url_returning_to};
+use crate::{
+    error::AppError,
+    next::{login_url_after_session_end, login_url_returning_to, without_form_error},
+};
 
 /// The signed-in user as pages see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,11 +218,7 @@ where
 {
     let auth = Auth::get();
     let location = use_location();
-    let here = format!(
-        "{}{}",
-        location.pathname.get_untracked(),
-        search_part(location.search.get_untracked())
-    );
+    let here = format!("{}?{}", location.pathname.get_untracked(), location.search.get_untracked());
 
     match auth.user.get_untracked() {
         Ok(Some(user)) => EitherOf3::A(view! {
@@ -243,23 +242,12 @@ fn SignedOutHere() -> impl IntoView {
     }
 }
 
-/// The query of the page, for the way back after login: without the error a failed form
-/// left in it (`__path`, `__err`), which would only show again.
-fn search_part(search: String) -> String {
-    let kept: Vec<(String, String)> = form_urlencoded::parse(search.as_bytes())
-        .filter(|(key, _)| key != "__path" && key != "__err")
-        .map(|(key, value)| (key.into_owned(), value.into_owned()))
-        .collect();
-    if kept.is_empty() {
-        return String::new();
-    }
-    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish();
-    format!("?{query}")
-}
-
 fn send_to_login(here: String, session_ended: bool) -> impl IntoView {
-    let target = login_url_returning_to(&here);
-    let target = if session_ended { format!("{target}&ended=1") } else { target };
+    let target = if session_ended {
+        login_url_after_session_end(&here)
+    } else {
+        login_url_returning_to(&without_form_error(&here))
+    };
 
     // On the server the answer is a real "303 See Other" before any protected content;
     // `<Redirect/>` would answer 302, the status for a resource that moved.
