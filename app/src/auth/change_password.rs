@@ -139,7 +139,7 @@ pub fn ChangePasswordForm() -> impl IntoView {
                     name="password"
                     kind="password"
                     autocomplete="new-password"
-                    hint="At least 12 characters."
+                    hint=super::signup::PASSWORD_HINT
                     error=field_error(error, Field::Password)
                 />
                 <LabeledInput

@@ -147,7 +147,7 @@ pub fn SignupPage() -> impl IntoView {
 }
 
 /// Keep in step with `PASSWORD_MIN_CHARS` (the test below checks).
-const PASSWORD_HINT: &str =
+pub const PASSWORD_HINT: &str =
     "At least 12 characters, and not a common or predictable one. A few unrelated words work well.";
 
 #[cfg(test)]
