@@ -225,3 +225,23 @@ async fn the_most_recently_active_session_comes_first() {
     assert!(sessions.iter().skip(1).any(|s| s["device"] == "Firefox on Windows 10"));
     assert!(app.is_signed_in(&newer).await);
 }
+
+#[tokio::test]
+async fn listing_a_users_sessions_reads_the_user_index_not_the_whole_table() {
+    let app = TestApp::spawn().await;
+    app.sign_up("alice").await;
+    let db = app.db().await;
+
+    let plan: Vec<String> = sqlx::query(
+        "EXPLAIN QUERY PLAN \
+         SELECT id_hash, data FROM sessions WHERE user_id = 'x' AND expires_at > 0",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("a plan")
+    .iter()
+    .map(|row| sqlx::Row::try_get::<String, _>(row, "detail").expect("a step"))
+    .collect();
+
+    assert!(plan.iter().any(|step| step.contains("INDEX sessions_user_id")), "{plan:?}");
+}
