@@ -96,7 +96,8 @@ test('deleting the account asks for the password once the last sign-in is old', 
   await expect(deletion.getByLabel('Your password, to confirm it is you')).toHaveCount(0);
 
   // The browser tests run with a 3-second sudo window.
-  await page.waitForTimeout(3500);
+  // Times are kept in whole seconds: wait past the window by more than one.
+  await page.waitForTimeout(4500);
   await page.reload();
   await hydrated(page, true);
   await deletion.getByLabel('Your password, to confirm it is you').fill(PASSWORD);
