@@ -178,12 +178,8 @@ async fn a_parallel_burst_of_guesses_gets_no_more_through_than_the_limit() {
 #[tokio::test]
 async fn a_parallel_burst_of_sign_ups_creates_no_more_accounts_than_the_limit() {
     let app = behind_proxy(&["--signups-per-ip", "5"]).await;
-
-    let mut burst = tokio::task::JoinSet::new();
-    for n in 0..20 {
-        let username = format!("bot{n}");
-        let request = app
-            .http
+    let sign_up = |username: String| {
+        app.http
             .post(app.url("/api/signup"))
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("X-Forwarded-For", ATTACKER)
@@ -191,15 +187,37 @@ async fn a_parallel_burst_of_sign_ups_creates_no_more_accounts_than_the_limit() 
                 ("username", username.as_str()),
                 ("password", PASSWORD),
                 ("password_confirm", PASSWORD),
-            ]));
-        burst.spawn(async move { request.send().await.expect("an answer").status() });
-    }
-    let mut created = 0;
-    while let Some(status) = burst.join_next().await {
-        created += usize::from(status.expect("the task") == 200);
-    }
+            ]))
+    };
 
-    assert!((1..=5).contains(&created), "{created} accounts in a burst; the limit is 5");
+    let mut burst = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let request = sign_up(format!("bot{n}"));
+        burst.spawn(async move { request.send().await.expect("an answer").status().as_u16() });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = burst.join_next().await {
+        statuses.push(status.expect("the task"));
+    }
+    assert!(
+        statuses.iter().all(|&s| s == 200 || s == 429),
+        "every answer is a new account or 429: {statuses:?}"
+    );
+    let mut created = statuses.iter().filter(|&&s| s == 200).count();
+    assert!(created <= 5, "{created} accounts in a burst; the limit is 5");
+
+    // A burst may be refused whole (every attempt saw the others counted), but refused
+    // attempts are taken back: what it left of the limit can still be used, one by one,
+    // and then nothing more.
+    for n in 0..10 {
+        let status = sign_up(format!("late{n}")).send().await.expect("an answer").status();
+        if status != 200 {
+            assert_eq!(status, 429);
+            break;
+        }
+        created += 1;
+    }
+    assert_eq!(created, 5, "accounts created in all from one address");
 }
 
 #[tokio::test]
