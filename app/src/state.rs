@@ -44,14 +44,28 @@ impl AppState {
 
 /// Turns a database error into what the user sees, after logging the cause.
 pub fn db_error(err: sqlx::Error) -> AppError {
+    if is_unavailable(&err) {
+        tracing::error!(error = %err, "database unavailable");
+        return AppError::Unavailable {};
+    }
+    tracing::error!(error = %err, "database error");
+    AppError::Internal {}
+}
+
+/// Whether an error says the database cannot be reached or is going away (as opposed to a
+/// query it refused): the request gets a 503, and a later one may well succeed.
+fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-            tracing::error!(error = %err, "database unavailable");
-            AppError::Unavailable {}
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL's SQLSTATE classes 08 (connection exception) and 57P (operator
+        // intervention: shutting down, crash recovery, cannot connect now).
+        sqlx::Error::Database(err) => {
+            err.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
         }
-        err => {
-            tracing::error!(error = %err, "database error");
-            AppError::Internal {}
-        }
+        _ => false,
     }
 }

@@ -32,7 +32,7 @@ use app::{
 use clap::{Parser, Subcommand};
 use sqlx::AnyPool;
 
-use crate::{config::Settings, db, session_store::SqlSessionStore};
+use crate::{config::Settings, db, session_store::Store};
 
 #[derive(Debug, Parser)]
 #[command(name = "sesame", version, about = "Server-side session authentication, done right.")]
@@ -94,7 +94,8 @@ pub enum UsersCommand {
 /// Runs an administrative command and prints its outcome to standard output.
 pub async fn run(command: Admin, settings: &Settings) -> anyhow::Result<()> {
     let db = db::connect(&settings.database_url).await?;
-    let store = SqlSessionStore::new(db.clone());
+    let store =
+        Store::open(settings.session_store_url.as_deref(), &settings.redis_prefix, &db).await?;
     match command {
         Admin::Migrate => println!("The database is up to date."),
         Admin::Sessions(SessionsCommand::List { user }) => {
@@ -123,11 +124,7 @@ pub async fn run(command: Admin, settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn list_sessions(
-    db: &AnyPool,
-    store: &SqlSessionStore,
-    username: &str,
-) -> anyhow::Result<()> {
+async fn list_sessions(db: &AnyPool, store: &Store, username: &str) -> anyhow::Result<()> {
     let user = find(db, username).await?;
     let mut sessions: Vec<SessionFacts> =
         store.list(user.id).await?.into_iter().map(SessionFacts::from).collect();
@@ -149,7 +146,7 @@ async fn list_sessions(
 
 async fn revoke(
     db: &AnyPool,
-    store: &SqlSessionStore,
+    store: &Store,
     username: &str,
     id: Option<&str>,
 ) -> anyhow::Result<()> {

@@ -20,9 +20,19 @@ pub struct Settings {
     #[arg(long, env = "SESAME_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
 
-    /// Where users and sessions live. `sqlite://PATH` (created if missing) is the default.
+    /// Where users, the audit trail and (by default) sessions live: `sqlite://PATH` (the
+    /// default; the file is created if missing) or `postgres://USER:PASSWORD@HOST/DB`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/sesame.db")]
     pub database_url: String,
+
+    /// Where sessions live, when not in the database: `redis://HOST:PORT[/DB]` (Redis 7 or
+    /// Valkey), for several instances sharing them. Unset: the database above.
+    #[arg(long, env = "SESSION_STORE_URL")]
+    pub session_store_url: Option<String>,
+
+    /// What every Redis key of Sesame starts with, so that one Redis can serve others too.
+    #[arg(long, env = "SESAME_REDIS_PREFIX", default_value = "sesame:")]
+    pub redis_prefix: String,
 
     /// The origin users reach the server at, e.g. `https://auth.example.com`. With https the
     /// session cookie is `Secure` and named with the `__Host-` prefix. Defaults to

@@ -29,7 +29,7 @@ use tower_sessions::{
 };
 use url::Url;
 
-use crate::{api::error_response, session_store::SqlSessionStore};
+use crate::{api::error_response, session_store::Store};
 
 /// The cookie's name over plain http (development).
 pub const DEV_COOKIE_NAME: &str = "sesame";
@@ -47,7 +47,7 @@ pub fn cookie_name(origin: &Url) -> &'static str {
 
 /// The tower-sessions layer that reads and sets the session cookie. How long the cookie
 /// lives is decided per session (see `app::auth::session`).
-pub fn session_layer(store: SqlSessionStore, origin: &Url) -> SessionManagerLayer<SqlSessionStore> {
+pub fn session_layer(store: Store, origin: &Url) -> SessionManagerLayer<Store> {
     SessionManagerLayer::new(store)
         .with_name(cookie_name(origin))
         .with_secure(origin.scheme() == "https")

@@ -1,4 +1,8 @@
-//! The database: connecting, tuning SQLite for concurrent use, and migrating at start.
+//! The database: SQLite (the default) or PostgreSQL, picked by the URL's scheme; connecting,
+//! tuning SQLite for concurrent use, and migrating at start.
+//!
+//! Queries go through sqlx's `Any` driver and are written once, in the SQL both dialects
+//! share (`$1` parameters, `RETURNING`, `ON CONFLICT`); only the migrations differ.
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -9,20 +13,74 @@ use sqlx::{
 };
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a request waits for a database connection before it is answered 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    pub fn of(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            anyhow::bail!(
+                "DATABASE_URL must start with sqlite: or postgres:// (got {})",
+                describe(url)
+            )
+        }
+    }
+}
 
 /// Opens the pool for `url` and brings the schema up to date.
 pub async fn connect(url: &str) -> anyhow::Result<AnyPool> {
-    sqlx::any::install_default_drivers();
+    let pool = open(url).await?;
+    migrate(&pool, url).await?;
+    Ok(pool)
+}
 
-    if !url.starts_with("sqlite:") {
-        anyhow::bail!("DATABASE_URL must start with sqlite: (PostgreSQL support is not built yet)");
+/// Opens the pool for `url`, without touching the schema.
+pub async fn open(url: &str) -> anyhow::Result<AnyPool> {
+    sqlx::any::install_default_drivers();
+    match Dialect::of(url)? {
+        Dialect::Sqlite => open_sqlite(url).await,
+        Dialect::Postgres => {
+            let options =
+                AnyConnectOptions::from_str(url).context("DATABASE_URL is not a valid URL")?;
+            AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("cannot connect to the database at {}", describe(url)))
+        }
     }
+}
+
+/// Applies the migrations of the URL's dialect that the database has not seen yet. Several
+/// instances starting at once are safe: sqlx takes a lock around the migration.
+pub async fn migrate(pool: &AnyPool, url: &str) -> anyhow::Result<()> {
+    let migrator = match Dialect::of(url)? {
+        Dialect::Sqlite => &SQLITE_MIGRATIONS,
+        Dialect::Postgres => &POSTGRES_MIGRATIONS,
+    };
+    migrator.run(pool).await.context("database migration failed")
+}
+
+async fn open_sqlite(url: &str) -> anyhow::Result<AnyPool> {
     let url = prepare_sqlite_file(url)?;
     let options = AnyConnectOptions::from_str(&url).context("DATABASE_URL is not a valid URL")?;
 
     let pool = AnyPoolOptions::new()
         .max_connections(8)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 // WAL lets readers run beside the one writer; busy_timeout makes a writer
@@ -38,8 +96,6 @@ pub async fn connect(url: &str) -> anyhow::Result<AnyPool> {
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the database at {url}"))?;
-
-    SQLITE_MIGRATIONS.run(&pool).await.context("database migration failed")?;
     Ok(pool)
 }
 

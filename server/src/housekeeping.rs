@@ -15,21 +15,16 @@ use app::{
     state::AppState,
 };
 
-use crate::session_store::SqlSessionStore;
+use crate::session_store::Store;
 
 /// Throttling windows are at most this long; older events can go.
 const THROTTLE_MEMORY: Duration = Duration::from_secs(24 * 3600);
 
-pub async fn run(
-    store: SqlSessionStore,
-    app: AppState,
-    every: Duration,
-    audit_retention: Duration,
-) {
+pub async fn run(store: Store, app: AppState, every: Duration, audit_retention: Duration) {
     let mut ticks = tokio::time::interval(every);
     loop {
         ticks.tick().await;
-        match store.delete_expired().await {
+        match store.sweep().await {
             Ok(users) => record_expiries(&app, users).await,
             Err(err) => tracing::error!(error = %err, "deleting expired sessions failed"),
         }

@@ -30,7 +30,7 @@ use crate::{
     forgery::{self, PublicOrigin},
     headers::{self, Https},
     housekeeping, pages, serve,
-    session_store::SqlSessionStore,
+    session_store::Store,
     telemetry,
 };
 
@@ -46,6 +46,8 @@ pub struct ServerState {
     pub app: AppState,
     /// The session cookie's name (it depends on the public origin).
     pub cookie_name: &'static str,
+    /// Where sessions live (for the health check; requests reach it through the layer).
+    pub store: Store,
 }
 
 /// A server that is accepting connections.
@@ -65,7 +67,8 @@ impl Server {
         let addr = listener.local_addr()?;
         let origin = settings.origin(addr)?;
         let db = db::connect(&settings.database_url).await?;
-        let store = SqlSessionStore::new(db.clone());
+        let store =
+            Store::open(settings.session_store_url.as_deref(), &settings.redis_prefix, &db).await?;
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
 
         let app = AppState {
@@ -80,7 +83,7 @@ impl Server {
         let leptos = leptos_options(&settings.site_root, addr);
         let sessions = cookie_policy::session_layer(store.clone(), &origin);
         let cookie_name = cookie_policy::cookie_name(&origin);
-        let state = ServerState { leptos, app: app.clone(), cookie_name };
+        let state = ServerState { leptos, app: app.clone(), cookie_name, store: store.clone() };
         let router = router(state, &settings.site_root);
         let proxies = settings.trusted_proxies.iter().map(|ip| ip.to_canonical()).collect();
         let proxies = TrustedProxies(Arc::new(proxies));
@@ -90,6 +93,7 @@ impl Server {
         let serving = tokio::spawn(serve::serve(listener, router, async move {
             let _ = stopped.await;
         }));
+        let kind = store.kind();
         let sweeping = tokio::spawn(housekeeping::run(
             store,
             app,
@@ -98,7 +102,7 @@ impl Server {
         ));
 
         let database = db::describe(&settings.database_url);
-        tracing::info!(%addr, %origin, %database, "listening");
+        tracing::info!(%addr, %origin, %database, sessions = kind, "listening");
         Ok(Self { addr, stop, serving, sweeping })
     }
 
@@ -145,7 +149,7 @@ fn router(state: ServerState, site_root: &Path) -> Router {
 /// size check, the cross-site check, then the session (which loads nothing until asked).
 fn with_layers(
     router: Router,
-    sessions: SessionManagerLayer<SqlSessionStore>,
+    sessions: SessionManagerLayer<Store>,
     origin: PublicOrigin,
     proxies: TrustedProxies,
 ) -> Router {
@@ -167,11 +171,18 @@ fn with_layers(
         .layer(middleware::map_request(telemetry::drop_client_request_id))
 }
 
-/// 200 when the server can serve requests, 503 when its database cannot be used.
-async fn healthz(State(app): State<AppState>) -> (StatusCode, &'static str) {
-    if db::is_usable(&app.db).await {
-        (StatusCode::OK, "ok\n")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
-    }
+/// 200 when the server can serve requests; 503, naming what fails, when its database or
+/// its session store cannot be used. Both are asked at once, each within its timeout.
+async fn healthz(State(state): State<ServerState>) -> (StatusCode, String) {
+    let (database, sessions) = tokio::join!(db::is_usable(&state.app.db), state.store.is_usable());
+    let word = |usable: bool| if usable { "ok" } else { "unavailable" };
+    let status =
+        if database && sessions { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body = format!(
+        "database: {}\nsessions ({}): {}\n",
+        word(database),
+        state.store.kind(),
+        word(sessions)
+    );
+    (status, body)
 }

@@ -204,15 +204,7 @@ async fn a_logout_racing_a_password_change_stays_a_logout() {
                 "round {round}: the logout was undone"
             );
         }
-        let db = app.db().await;
-        let left: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE u.username = $1",
-        )
-        .bind(&username)
-        .fetch_one(&db)
-        .await
-        .expect("a count");
+        let left = app.sessions_of(&username).await;
         assert_eq!(left, 0, "round {round}: a session survived the logout");
     }
 }

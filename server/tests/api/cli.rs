@@ -6,10 +6,8 @@ use crate::helpers::{TestApp, PASSWORD};
 
 /// Runs `sesame` with `args` on the app's database; answers (success, stdout, stderr).
 fn sesame(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let url = format!("sqlite://{}", app.db_path().display());
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sesame"))
-        .arg("--database-url")
-        .arg(url)
+        .args(app.store.args())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -5,7 +5,6 @@
 use std::{sync::Arc, time::Duration};
 
 use reqwest::StatusCode;
-use server::session_store::SqlSessionStore;
 use tokio::task::JoinSet;
 use tower_sessions::{session::Id, Session};
 
@@ -14,7 +13,7 @@ use crate::helpers::{session_cookie, TestApp, PASSWORD};
 #[tokio::test]
 async fn c03_a_slow_request_finishing_after_logout_does_not_bring_the_session_back() {
     let app = TestApp::spawn().await;
-    let store = Arc::new(SqlSessionStore::new(app.db().await));
+    let store = Arc::new(app.session_store().await);
 
     for round in 0..20 {
         let cookie = app.sign_up(&format!("user{round}")).await;

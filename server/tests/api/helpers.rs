@@ -1,5 +1,12 @@
-//! Starts the real server on port 0 with a fresh SQLite file, and talks to it over HTTP
-//! like a browser would, keeping the session cookie by hand so tests can look at it.
+//! Starts the real server on port 0 with a fresh store, and talks to it over HTTP like a
+//! browser would, keeping the session cookie by hand so tests can look at it.
+//!
+//! The store is a fresh SQLite file by default. The same tests run on the other stores
+//! (`make test` does all three) when these are set:
+//! - `SESAME_TEST_POSTGRES=postgres://...`: every test app gets a database of its own on
+//!   that PostgreSQL server, for users, audit and (without Redis) sessions;
+//! - `SESAME_TEST_REDIS=redis://...`: sessions live there, under a key prefix of the test
+//!   app's own.
 
 use std::path::{Path, PathBuf};
 
@@ -12,13 +19,71 @@ use tempfile::TempDir;
 
 pub const PASSWORD: &str = "correct-horse-1";
 
-/// A running server with its own database directory, removed when dropped.
+/// A running server with its own database (and directory, removed when dropped).
 pub struct TestApp {
     pub base: String,
     pub server: Option<Server>,
-    pub dir: TempDir,
+    /// Holds the SQLite file (when there is one) until the app is dropped.
+    _dir: TempDir,
+    pub store: TestStore,
     extra_args: Vec<String>,
     pub http: reqwest::Client,
+}
+
+/// Where a test app keeps its users and sessions.
+#[derive(Debug, Clone)]
+pub struct TestStore {
+    pub database_url: String,
+    /// The Redis URL and this app's key prefix, when sessions live in Redis.
+    pub redis: Option<(String, String)>,
+}
+
+impl TestStore {
+    async fn fresh(dir: &Path) -> Self {
+        let name = format!("t{}", uuid::Uuid::new_v4().simple());
+        let database_url = match std::env::var("SESAME_TEST_POSTGRES") {
+            Ok(admin) => {
+                let pool = AnyPool::connect(&admin).await.expect("SESAME_TEST_POSTGRES answers");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&pool)
+                    .await
+                    .expect("a test database is created");
+                pool.close().await;
+                let mut url = url::Url::parse(&admin).expect("SESAME_TEST_POSTGRES is a URL");
+                url.set_path(&name);
+                url.to_string()
+            }
+            Err(_) => format!("sqlite://{}", dir.join("sesame.db").display()),
+        };
+        let redis = std::env::var("SESAME_TEST_REDIS").ok().map(|url| (url, format!("{name}:")));
+        Self { database_url, redis }
+    }
+
+    /// The command-line settings that point a server (or the `sesame` command) here.
+    pub fn args(&self) -> Vec<String> {
+        let mut args = vec!["--database-url".to_owned(), self.database_url.clone()];
+        if let Some((url, prefix)) = &self.redis {
+            args.extend(["--session-store-url".into(), url.clone()]);
+            args.extend(["--redis-prefix".into(), prefix.clone()]);
+        }
+        args
+    }
+
+    pub fn name(&self) -> &'static str {
+        match (&self.redis, self.database_url.starts_with("sqlite:")) {
+            (Some(_), _) => "redis",
+            (None, true) => "sqlite",
+            (None, false) => "postgres",
+        }
+    }
+
+    async fn redis(&self) -> Option<(redis::aio::MultiplexedConnection, &str)> {
+        let (url, prefix) = self.redis.as_ref()?;
+        let client = redis::Client::open(url.as_str()).expect("a Redis URL");
+        let connection =
+            client.get_multiplexed_async_connection().await.expect("the test reaches Redis");
+        Some((connection, prefix))
+    }
 }
 
 impl TestApp {
@@ -29,12 +94,15 @@ impl TestApp {
     /// Starts with extra command-line settings, e.g. `["--public-origin", "https://x.test"]`.
     pub async fn spawn_with(extra: &[&str]) -> Self {
         init_logging();
+        sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = TestStore::fresh(dir.path()).await;
         let extra_args = extra.iter().map(|s| s.to_string()).collect();
         let mut app = Self {
             base: String::new(),
             server: None,
-            dir,
+            _dir: dir,
+            store,
             extra_args,
             http: reqwest::Client::builder()
                 .redirect(redirect::Policy::none())
@@ -46,21 +114,15 @@ impl TestApp {
         app
     }
 
-    pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("sesame.db")
-    }
-
     fn settings(&self) -> Settings {
-        let url = format!("sqlite://{}", self.db_path().display());
         let mut args = vec![
             "sesame".to_string(),
             "--addr".into(),
             "127.0.0.1:0".into(),
-            "--database-url".into(),
-            url,
             "--site-root".into(),
             site_root().display().to_string(),
         ];
+        args.extend(self.store.args());
         // Tests sign up many users from 127.0.0.1, beyond the default per-address limit.
         if !self.extra_args.iter().any(|arg| arg == "--signups-per-ip") {
             args.extend(["--signups-per-ip".into(), "1000".into()]);
@@ -92,14 +154,38 @@ impl TestApp {
         Visitor { app: self, cookie: None }
     }
 
+    /// The app's database (users, audit, and sessions unless they are in Redis).
     pub async fn db(&self) -> AnyPool {
         sqlx::any::install_default_drivers();
-        AnyPool::connect(&format!("sqlite://{}", self.db_path().display()))
+        sqlx::pool::PoolOptions::new()
+            .max_connections(2)
+            .connect(&self.store.database_url)
             .await
             .expect("the test can open the database")
     }
 
+    /// The app's session store, opened as the server opens it.
+    pub async fn session_store(&self) -> server::session_store::Store {
+        let (url, prefix) = self.store.redis.clone().unzip();
+        server::session_store::Store::open(
+            url.as_deref(),
+            &prefix.unwrap_or_default(),
+            &self.db().await,
+        )
+        .await
+        .expect("the session store opens")
+    }
+
+    /// How many session records the store holds, live or expired but not yet removed.
     pub async fn session_rows(&self) -> i64 {
+        if let Some((mut redis, prefix)) = self.store.redis().await {
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{prefix}session:*"))
+                .query_async(&mut redis)
+                .await
+                .expect("Redis answers");
+            return i64::try_from(keys.len()).expect("a count");
+        }
         let db = self.db().await;
         sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
             .fetch_one(&db)
@@ -107,30 +193,61 @@ impl TestApp {
             .expect("sessions can be counted")
     }
 
+    /// How many session records of this user the store holds.
+    pub async fn sessions_of(&self, username: &str) -> i64 {
+        if self.store.redis.is_some() {
+            let user_id = self.user_id(username).await;
+            let (mut redis, prefix) = self.store.redis().await.expect("Redis");
+            let handles: Vec<String> = redis::cmd("SMEMBERS")
+                .arg(format!("{prefix}user:{user_id}"))
+                .query_async(&mut redis)
+                .await
+                .expect("Redis answers");
+            let mut live = 0;
+            for handle in handles {
+                let exists: bool = redis::cmd("EXISTS")
+                    .arg(format!("{prefix}session:{handle}"))
+                    .query_async(&mut redis)
+                    .await
+                    .expect("Redis answers");
+                live += i64::from(exists);
+            }
+            return live;
+        }
+        let db = self.db().await;
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE u.username = $1",
+        )
+        .bind(username)
+        .fetch_one(&db)
+        .await
+        .expect("a count")
+    }
+
     /// Whether the store has a record for this cookie value (looked up by its hash).
     pub async fn has_session_record(&self, cookie_value: &str) -> bool {
-        let Some(hash) = id_hash(cookie_value) else {
-            return false;
-        };
-        let db = self.db().await;
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id_hash = $1")
-            .bind(hash)
-            .fetch_one(&db)
-            .await
-            .expect("sessions can be queried");
-        count > 0
+        self.session_data(cookie_value).await.is_some()
     }
 
     /// The data of the store record behind this cookie value, as JSON.
     pub async fn session_data(&self, cookie_value: &str) -> Option<serde_json::Value> {
         let hash = id_hash(cookie_value)?;
-        let db = self.db().await;
-        let data: Option<String> =
+        let data: Option<String> = if let Some((mut redis, prefix)) = self.store.redis().await {
+            redis::cmd("HGET")
+                .arg(format!("{prefix}session:{}", hex(&hash)))
+                .arg("d")
+                .query_async(&mut redis)
+                .await
+                .expect("Redis answers")
+        } else {
+            let db = self.db().await;
             sqlx::query_scalar("SELECT data FROM sessions WHERE id_hash = $1")
                 .bind(hash)
                 .fetch_optional(&db)
                 .await
-                .expect("sessions can be queried");
+                .expect("sessions can be queried")
+        };
         data.map(|text| serde_json::from_str(&text).expect("records hold JSON"))
     }
 
@@ -254,7 +371,11 @@ pub fn encode(fields: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-fn id_hash(cookie_value: &str) -> Option<Vec<u8>> {
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+pub fn id_hash(cookie_value: &str) -> Option<Vec<u8>> {
     let id: tower_sessions::session::Id = cookie_value.parse().ok()?;
     Some(Sha256::digest(id.0.to_le_bytes()).to_vec())
 }

@@ -1,25 +1,18 @@
-//! The session store: where tower-sessions keeps session records, in Sesame's SQL database.
-//!
-//! Written here rather than taken from `tower-sessions-sqlx-store`, because that store
-//! - keeps the raw session id, so anyone holding a copy of the database could replay it as
-//!   a cookie; this one keeps only the id's SHA-256;
-//! - upserts on save, so a slow request that finishes after a logout writes the session
-//!   back; here a save only updates a record that still exists and has not expired;
-//! - has no index from user to sessions, which listing and ending a user's sessions needs;
-//! - follows tower-sessions' releases with a lag (0.15 of both do not fit together).
+//! Sessions in the SQL database (SQLite or PostgreSQL): the `sessions` table, indexed by
+//! user. Expired rows are refused at once and deleted by the periodic sweep.
 
 use app::{
-    auth::session::{ListedSession, UserSessions, EXPIRES_AT_KEY, USER_ID_KEY},
+    auth::session::{ListedSession, UserSessions},
     error::AppError,
     state::db_error,
 };
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 use sqlx::{AnyPool, Row};
-use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 use uuid::Uuid;
+
+use super::{decode, encode, expires_at, hex, id_hash, now, unhex, user_id};
 
 #[derive(Clone, Debug)]
 pub struct SqlSessionStore {
@@ -30,38 +23,14 @@ impl SqlSessionStore {
     pub fn new(db: AnyPool) -> Self {
         Self { db }
     }
-}
 
-/// What the table stores in place of the id: 128 random bits need no salt to stay unguessable.
-fn id_hash(id: &Id) -> Vec<u8> {
-    Sha256::digest(id.0.to_le_bytes()).to_vec()
-}
-
-fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
-}
-
-/// The user a record belongs to, kept in its own column so a user's sessions can be found.
-fn user_id(record: &Record) -> Option<String> {
-    record.data.get(USER_ID_KEY)?.as_str().map(str::to_owned)
-}
-
-/// When a record ends: the session's own `expires_at` (which knows the idle and absolute
-/// limits, see `app::auth::session`), else what tower-sessions computed.
-fn expires_at(record: &Record) -> i64 {
-    record
-        .data
-        .get(EXPIRES_AT_KEY)
-        .and_then(serde_json::Value::as_i64)
-        .unwrap_or_else(|| record.expiry_date.unix_timestamp())
+    pub async fn is_usable(&self) -> bool {
+        crate::db::is_usable(&self.db).await
+    }
 }
 
 fn backend(err: sqlx::Error) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
-}
-
-fn encode(record: &Record) -> session_store::Result<String> {
-    serde_json::to_string(&record.data).map_err(|err| session_store::Error::Encode(err.to_string()))
 }
 
 #[async_trait]
@@ -132,13 +101,7 @@ impl SessionStore for SqlSessionStore {
 
         let data: String = row.try_get("data").map_err(backend)?;
         let expires_at: i64 = row.try_get("expires_at").map_err(backend)?;
-        Ok(Some(Record {
-            id: *id,
-            data: serde_json::from_str(&data)
-                .map_err(|err| session_store::Error::Decode(err.to_string()))?,
-            expiry_date: OffsetDateTime::from_unix_timestamp(expires_at)
-                .map_err(|err| session_store::Error::Decode(err.to_string()))?,
-        }))
+        decode(id, &data, expires_at).map(Some)
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -219,34 +182,5 @@ impl UserSessions for SqlSessionStore {
     /// being usable as a cookie.
     fn handle(&self, id: &Id) -> String {
         hex(&id_hash(id))
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// The bytes of a handle, if it is one (64 lowercase hex digits).
-fn unhex(handle: &str) -> Option<Vec<u8>> {
-    if handle.len() != 64
-        || !handle.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return None;
-    }
-    (0..64).step_by(2).map(|at| u8::from_str_radix(&handle[at..at + 2], 16).ok()).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn handles_read_back_and_nothing_else_does() {
-        let hash = id_hash(&Id(42));
-
-        assert_eq!(unhex(&hex(&hash)), Some(hash));
-        assert_eq!(unhex("not a handle"), None);
-        assert_eq!(unhex(&"G".repeat(64)), None);
-        assert_eq!(unhex(&"A".repeat(64)), None, "one spelling only");
     }
 }

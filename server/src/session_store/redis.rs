@@ -1,0 +1,332 @@
+//! Sessions in Redis or Valkey, for several server instances sharing them.
+//!
+//! Keys, all under the configured prefix (`sesame:` by default):
+//! - `session:<handle>`: a hash with the user id (`u`), the record's data as JSON (`d`) and
+//!   when it ends (`e`, Unix seconds); the key expires then, by Redis' own TTL;
+//! - `user:<user id>`: the set of that user's session handles (the user index), expiring
+//!   with the last of them;
+//! - `expiries`: a sorted set of `<handle>|<user id>` by end time, read by the sweep to note
+//!   each expiry in the audit trail (Redis deletes the session itself).
+//!
+//! Every change runs as one Lua script, so the session, the index and the expiries never
+//! disagree, whatever runs beside it.
+//!
+//! TODO: key names are built inside the scripts, which Redis Cluster does not allow; a
+//! single Redis or Valkey (with replicas) is what is supported.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use app::{
+    auth::session::{ListedSession, UserSessions},
+    error::AppError,
+};
+use async_trait::async_trait;
+use redis::{
+    aio::{ConnectionManager, ConnectionManagerConfig},
+    Script,
+};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+use uuid::Uuid;
+
+use super::{decode, encode, expires_at, hex, id_hash, now, unhex, user_id};
+
+/// How long a command may wait for an answer before the request gets a 503.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long connecting may take; while Redis is away, reconnecting is tried again at the
+/// next command, so service resumes by itself when it is back.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Expiries noted per sweep script run (the sweep repeats until none are left).
+const SWEEP_BATCH: usize = 500;
+
+/// Adds a session to its user's index and to the expiries, keeping the index alive as long
+/// as its longest-lived session. `EXPIRETIME` needs Redis 7 (or Valkey).
+const INDEX: &str = r"
+local function index(prefix, user, handle, ends)
+  local set = prefix .. 'user:' .. user
+  redis.call('SADD', set, handle)
+  if redis.call('EXPIRETIME', set) < ends then redis.call('EXPIREAT', set, ends) end
+  redis.call('ZADD', prefix .. 'expiries', ends, handle .. '|' .. user)
+end
+local function unindex(prefix, user, handle)
+  redis.call('SREM', prefix .. 'user:' .. user, handle)
+  redis.call('ZREM', prefix .. 'expiries', handle .. '|' .. user)
+end
+";
+
+/// KEYS none; ARGV: prefix, handle, user ('' if none), data, ends. Answers 1 if created, 0
+/// if the handle is taken.
+const CREATE: &str = r"
+local key = ARGV[1] .. 'session:' .. ARGV[2]
+if redis.call('EXISTS', key) == 1 then return 0 end
+local ends = tonumber(ARGV[5])
+redis.call('HSET', key, 'u', ARGV[3], 'd', ARGV[4], 'e', ends)
+redis.call('EXPIREAT', key, ends)
+if ARGV[3] ~= '' then index(ARGV[1], ARGV[3], ARGV[2], ends) end
+return 1
+";
+
+/// ARGV as for CREATE. Updates a session that still exists, and nothing else: answers 0
+/// when it has ended (logout, revocation, expiry) so that it does not come back.
+const SAVE: &str = r"
+local key = ARGV[1] .. 'session:' .. ARGV[2]
+local before = redis.call('HGET', key, 'u')
+if not before then return 0 end
+local ends = tonumber(ARGV[5])
+if before ~= '' and before ~= ARGV[3] then unindex(ARGV[1], before, ARGV[2]) end
+redis.call('HSET', key, 'u', ARGV[3], 'd', ARGV[4], 'e', ends)
+redis.call('EXPIREAT', key, ends)
+if ARGV[3] ~= '' then index(ARGV[1], ARGV[3], ARGV[2], ends) end
+return 1
+";
+
+/// ARGV: prefix, handle, user ('' for whoever owns it). Deletes the session if it belongs
+/// to that user; answers 1 if it did.
+const END: &str = r"
+local key = ARGV[1] .. 'session:' .. ARGV[2]
+local owner = redis.call('HGET', key, 'u')
+if not owner then return 0 end
+if ARGV[3] ~= '' and owner ~= ARGV[3] then return 0 end
+redis.call('DEL', key)
+if owner ~= '' then unindex(ARGV[1], owner, ARGV[2]) end
+return 1
+";
+
+/// ARGV: prefix, user, handle to keep ('' for none). Answers how many sessions ended.
+const END_ALL_BUT: &str = r"
+local ended = 0
+for _, handle in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'user:' .. ARGV[2])) do
+  if handle ~= ARGV[3] then
+    ended = ended + redis.call('DEL', ARGV[1] .. 'session:' .. handle)
+    unindex(ARGV[1], ARGV[2], handle)
+  end
+end
+return ended
+";
+
+/// ARGV: prefix, user, now. Answers handle, data, handle, data... of the user's live
+/// sessions, and drops from the index the handles whose session is gone.
+const LIST: &str = r"
+local found = {}
+for _, handle in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'user:' .. ARGV[2])) do
+  local record = redis.call('HMGET', ARGV[1] .. 'session:' .. handle, 'u', 'd', 'e')
+  if record[1] == ARGV[2] and tonumber(record[3]) > tonumber(ARGV[3]) then
+    table.insert(found, handle)
+    table.insert(found, record[2])
+  elseif not record[1] then
+    unindex(ARGV[1], ARGV[2], handle)
+  end
+end
+return found
+";
+
+/// ARGV: prefix, now, batch. Answers the user of each session that expired and was not
+/// noted yet, taking it off the expiries and its user's index.
+const SWEEP: &str = r"
+local due = redis.call('ZRANGE', ARGV[1] .. 'expiries', '-inf', ARGV[2], 'BYSCORE',
+                       'LIMIT', 0, tonumber(ARGV[3]))
+local expired = {}
+for _, entry in ipairs(due) do
+  local handle, user = string.match(entry, '^([^|]*)|(.*)$')
+  local ends = redis.call('HGET', ARGV[1] .. 'session:' .. handle, 'e')
+  if ends then
+    redis.call('ZADD', ARGV[1] .. 'expiries', ends, entry)
+  else
+    unindex(ARGV[1], user, handle)
+    table.insert(expired, user)
+  end
+end
+return expired
+";
+
+#[derive(Clone)]
+pub struct RedisSessionStore {
+    redis: ConnectionManager,
+    prefix: Arc<str>,
+    scripts: Arc<Scripts>,
+}
+
+struct Scripts {
+    create: Script,
+    save: Script,
+    end: Script,
+    end_all_but: Script,
+    list: Script,
+    sweep: Script,
+}
+
+impl fmt::Debug for RedisSessionStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSessionStore").field("prefix", &self.prefix).finish_non_exhaustive()
+    }
+}
+
+impl RedisSessionStore {
+    /// Connects to `url` (`redis://[:password@]host:port[/db]`, or `rediss://` for TLS).
+    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url).context("SESSION_STORE_URL is not a Redis URL")?;
+        // The connection manager reconnects by itself; a command sent while Redis is away
+        // fails after the timeouts (503) instead of waiting for it to come back.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_response_timeout(RESPONSE_TIMEOUT)
+            .set_number_of_retries(1)
+            .set_max_delay(200);
+        let redis = ConnectionManager::new_with_config(client, config)
+            .await
+            .context("cannot connect to the session store (SESSION_STORE_URL)")?;
+        let script = |body: &str| Script::new(&format!("{INDEX}{body}"));
+        let scripts = Scripts {
+            create: script(CREATE),
+            save: script(SAVE),
+            end: script(END),
+            end_all_but: script(END_ALL_BUT),
+            list: script(LIST),
+            sweep: script(SWEEP),
+        };
+        let store = Self { redis, prefix: prefix.into(), scripts: Arc::new(scripts) };
+        anyhow::ensure!(store.is_usable().await, "the session store does not answer PING");
+        Ok(store)
+    }
+
+    pub async fn is_usable(&self) -> bool {
+        let mut redis = self.redis.clone();
+        redis::cmd("PING").query_async::<String>(&mut redis).await.is_ok()
+    }
+
+    /// Notes the sessions that Redis expired since the last sweep; answers their users.
+    pub async fn sweep(&self) -> Result<Vec<Uuid>, AppError> {
+        let mut users = Vec::new();
+        loop {
+            let batch: Vec<String> = self
+                .run(&self.scripts.sweep, &[&now().to_string(), &SWEEP_BATCH.to_string()])
+                .await
+                .map_err(unavailable)?;
+            let done = batch.len() < SWEEP_BATCH;
+            users.extend(batch.iter().filter_map(|id| id.parse::<Uuid>().ok()));
+            if done {
+                return Ok(users);
+            }
+        }
+    }
+
+    /// Runs a script with the key prefix, then `args`, as its ARGV.
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        args: &[&str],
+    ) -> redis::RedisResult<T> {
+        let mut invocation = script.prepare_invoke();
+        invocation.arg(&*self.prefix);
+        for arg in args {
+            invocation.arg(*arg);
+        }
+        invocation.invoke_async(&mut self.redis.clone()).await
+    }
+
+    async fn write(&self, script: &Script, record: &Record) -> session_store::Result<bool> {
+        let handle = hex(&id_hash(&record.id));
+        let user = user_id(record).unwrap_or_default();
+        let written: i64 = self
+            .run(script, &[&handle, &user, &encode(record)?, &expires_at(record).to_string()])
+            .await
+            .map_err(backend)?;
+        Ok(written == 1)
+    }
+}
+
+fn backend(err: redis::RedisError) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+fn unavailable(err: redis::RedisError) -> AppError {
+    tracing::error!(error = %err, "session store unavailable");
+    AppError::Unavailable {}
+}
+
+#[async_trait]
+impl SessionStore for RedisSessionStore {
+    /// Stores a new record under a fresh id (never the one it arrives with; see the SQL
+    /// store for why).
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        loop {
+            record.id = Id::default();
+            if self.write(&self.scripts.create, record).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        if !self.write(&self.scripts.save, record).await? {
+            tracing::debug!("save skipped: the session ended while the request ran");
+        }
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let key = format!("{}session:{}", self.prefix, hex(&id_hash(id)));
+        let (data, ends): (Option<String>, Option<i64>) = redis::cmd("HMGET")
+            .arg(&key)
+            .arg("d")
+            .arg("e")
+            .query_async(&mut self.redis.clone())
+            .await
+            .map_err(backend)?;
+        match (data, ends) {
+            (Some(data), Some(ends)) if ends > now() => decode(id, &data, ends).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let handle = hex(&id_hash(id));
+        let _: i64 = self.run(&self.scripts.end, &[&handle, ""]).await.map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserSessions for RedisSessionStore {
+    async fn list(&self, user_id: Uuid) -> Result<Vec<ListedSession>, AppError> {
+        let found: Vec<String> = self
+            .run(&self.scripts.list, &[&user_id.to_string(), &now().to_string()])
+            .await
+            .map_err(unavailable)?;
+        found
+            .chunks_exact(2)
+            .map(|pair| {
+                let data = serde_json::from_str(&pair[1]).map_err(|err| {
+                    tracing::error!(error = %err, "a session record holds unreadable data");
+                    AppError::Internal {}
+                })?;
+                Ok(ListedSession { handle: pair[0].clone(), data })
+            })
+            .collect()
+    }
+
+    async fn end(&self, user_id: Uuid, handle: &str) -> Result<bool, AppError> {
+        if unhex(handle).is_none() {
+            return Ok(false);
+        }
+        let ended: i64 = self
+            .run(&self.scripts.end, &[handle, &user_id.to_string()])
+            .await
+            .map_err(unavailable)?;
+        Ok(ended == 1)
+    }
+
+    async fn end_all_but(&self, user_id: Uuid, keep: Option<Id>) -> Result<u64, AppError> {
+        let keep = keep.map(|id| hex(&id_hash(&id))).unwrap_or_default();
+        let ended: u64 = self
+            .run(&self.scripts.end_all_but, &[&user_id.to_string(), &keep])
+            .await
+            .map_err(unavailable)?;
+        Ok(ended)
+    }
+
+    fn handle(&self, id: &Id) -> String {
+        hex(&id_hash(id))
+    }
+}
