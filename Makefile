@@ -29,7 +29,7 @@ server:
 	cargo build --release -p server
 
 test-rust:
-	cargo test --release -p app -p server
+	@scripts/test-rust.sh
 
 test-e2e:
 	cd end2end && npx playwright test

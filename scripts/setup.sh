@@ -3,7 +3,8 @@
 # Safe to run again: each step checks first and does nothing when its tool is in place.
 #
 #   scripts/setup.sh build   # WASM target, wasm-bindgen, wasm-opt
-#   scripts/setup.sh test    # the above, plus Chromium and the Playwright test runner
+#   scripts/setup.sh test    # the above, plus Chromium, the Playwright test runner,
+#                            # PostgreSQL and Redis
 #
 # Tools that are not system packages go to a per-user cache shared by every clone:
 # $SESAME_TOOLS (default ~/.cache/sesame/tools), one directory per pinned version.
@@ -103,6 +104,12 @@ setup_wasm_bindgen
 setup_wasm_opt
 case "$want" in
   build) ;;
-  test) setup_e2e ;;
+  test)
+    setup_e2e
+    # The stores that the tests start on ports of their own (scripts/test-stores.sh); the
+    # packages' own services are not used. Debian's postgresql package creates the
+    # `postgres` user that PostgreSQL runs as when the tests run as root.
+    apt_install postgresql redis-server
+    ;;
   *) die "unknown setup '$want' (build or test)" ;;
 esac

@@ -245,7 +245,7 @@ pub enum AppError {
     UnsupportedMediaType {},
 
     /// A database or another part we depend on cannot be reached right now.
-    #[error("Sesame cannot reach its database right now. Please try again shortly.")]
+    #[error("Sesame cannot reach its storage right now. Please try again shortly.")]
     Unavailable {},
 
     /// Our own failure; the details are in the server log, not in the answer.

@@ -18,7 +18,11 @@ use axum::{
 use leptos::{nonce::Nonce, prelude::provide_context};
 use tower_sessions::Session;
 
-use crate::{api::error_response, headers, startup::ServerState};
+use crate::{
+    api::{error_response, status_for},
+    headers,
+    startup::ServerState,
+};
 
 pub async fn render(State(state): State<ServerState>, request: Request<Body>) -> Response {
     let Some(session) = request.extensions().get::<Session>().cloned().map(AuthSession::new) else {
@@ -36,6 +40,10 @@ pub async fn render(State(state): State<ServerState>, request: Request<Body>) ->
             Err(err) => user = Err(err),
         }
     }
+
+    // A page that could not learn who is asking (the store is away, say) still renders,
+    // saying so, under the error's status: never as if nobody were signed in.
+    let failed = user.as_ref().err().map(status_for);
 
     // Our own nonce replaces the one Leptos would make, so the policy can name it.
     let nonce = Nonce::new();
@@ -58,6 +66,9 @@ pub async fn render(State(state): State<ServerState>, request: Request<Body>) ->
 
     if let Ok(policy) = policy {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    if let Some(status) = failed {
+        *response.status_mut() = status;
     }
     response
 }

@@ -27,8 +27,11 @@ pub async fn delete_account(#[server(default)] current_password: Password) -> Re
     let user =
         users::find_by_id(&state.db, signed_in.id).await?.ok_or(AppError::SignInRequired {})?;
 
-    if !session.authenticated_within(state.sudo_window).await? {
-        let problem = if current_password.expose().is_empty() {
+    // Within the sudo window the password may be left out; a password that is given is
+    // checked all the same.
+    let given = !current_password.expose().is_empty();
+    if given || !session.authenticated_within(state.sudo_window).await? {
+        let problem = if !given {
             Some(FieldProblem::Missing)
         } else if !credentials::is_current_password(
             &state,

@@ -57,7 +57,7 @@ pub async fn authenticate(
     }
     if password::needs_rehash(&user.password_hash) {
         let upgraded = state.passwords.hash(password).await?;
-        users::upgrade_hash(&state.db, user.id, &upgraded).await?;
+        users::upgrade_hash(&state.db, user.id, &user.password_hash, &upgraded).await?;
         tracing::info!(user_id = %user.id, "password hash upgraded to current parameters");
     }
     Ok(user)

@@ -210,6 +210,7 @@ impl AuthSession {
         self.insert(IP_KEY, new.client.ip_text()).await?;
         self.insert(USER_AGENT_KEY, &new.client.user_agent).await?;
         self.extend(new.remember, at, at, policy).await?;
+        self.store_now().await?;
         Ok(SignedIn {
             user_id: new.user_id,
             signed_in_at: now,
@@ -247,7 +248,14 @@ impl AuthSession {
         let remember = self.get::<bool>(REMEMBER_KEY).await?.unwrap_or(false);
         let expires_at = self.get::<i64>(EXPIRES_AT_KEY).await?.unwrap_or_default();
         self.0.set_expiry(Some(cookie_lifetime(remember, expires_at)));
-        Ok(())
+        self.store_now().await
+    }
+
+    /// Writes the record now rather than after the handler, as the session layer would:
+    /// a store that fails then answers this request 503 with its reason, not a bare 500
+    /// from the layer after the handler has already reported success.
+    async fn store_now(&self) -> Result<(), AppError> {
+        self.0.save().await.map_err(store_error)
     }
 
     /// Ends the session: its record is deleted now, and the response expires the cookie.

@@ -96,11 +96,13 @@ pub async fn create(
 }
 
 /// Replaces a hash made with older parameters by one of the same password: nothing else
-/// changes, sessions included.
-pub async fn upgrade_hash(db: &AnyPool, id: Uuid, hash: &str) -> Result<(), AppError> {
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+/// changes, sessions included. Only while the stored hash is still `old`: a password
+/// changed meanwhile must not be overwritten with the one just checked.
+pub async fn upgrade_hash(db: &AnyPool, id: Uuid, old: &str, hash: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
         .bind(hash)
         .bind(id.to_string())
+        .bind(old)
         .execute(db)
         .await
         .map_err(db_error)?;
@@ -108,7 +110,8 @@ pub async fn upgrade_hash(db: &AnyPool, id: Uuid, hash: &str) -> Result<(), AppE
 }
 
 /// Sets a new password's hash and moves the credential version on, which ends every
-/// session signed in with an earlier password. Answers the new version.
+/// session signed in with an earlier password. Answers the new version; a user deleted
+/// meanwhile is no longer signed in.
 pub async fn change_password_hash(db: &AnyPool, id: Uuid, hash: &str) -> Result<i64, AppError> {
     sqlx::query_scalar(
         "UPDATE users SET password_hash = $1, credential_version = credential_version + 1 \
@@ -116,9 +119,10 @@ pub async fn change_password_hash(db: &AnyPool, id: Uuid, hash: &str) -> Result<
     )
     .bind(hash)
     .bind(id.to_string())
-    .fetch_one(db)
+    .fetch_optional(db)
     .await
-    .map_err(db_error)
+    .map_err(db_error)?
+    .ok_or(AppError::SignInRequired {})
 }
 
 /// Deletes a user and their audit trail. (Their sessions must be ended first: a session

@@ -157,24 +157,32 @@ impl UserSessions for SqlSessionStore {
         let Some(hash) = unhex(handle) else {
             return Ok(false);
         };
-        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2")
-            .bind(user_id.to_string())
-            .bind(hash)
-            .execute(&self.db)
-            .await
-            .map_err(db_error)?;
+        // An expired session is not ended here: it is no longer listed, and the sweep notes
+        // its expiry.
+        let ended = sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2 AND expires_at > $3",
+        )
+        .bind(user_id.to_string())
+        .bind(hash)
+        .bind(now())
+        .execute(&self.db)
+        .await
+        .map_err(db_error)?;
         Ok(ended.rows_affected() > 0)
     }
 
     async fn end_all_but(&self, user_id: Uuid, keep: Option<Id>) -> Result<u64, AppError> {
         // A hash that no id has, when there is no session to keep.
         let keep = keep.map(|id| id_hash(&id)).unwrap_or_default();
-        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
-            .bind(user_id.to_string())
-            .bind(keep)
-            .execute(&self.db)
-            .await
-            .map_err(db_error)?;
+        let ended = sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2 AND expires_at > $3",
+        )
+        .bind(user_id.to_string())
+        .bind(keep)
+        .bind(now())
+        .execute(&self.db)
+        .await
+        .map_err(db_error)?;
         Ok(ended.rows_affected())
     }
 

@@ -88,3 +88,17 @@ async fn keep_me_signed_in_gives_a_persistent_cookie_with_the_longer_limits() {
         .expect("seconds");
     assert!((14 * 24 * 3600 - 5..=14 * 24 * 3600).contains(&max_age), "Max-Age={max_age}");
 }
+
+#[tokio::test]
+async fn expired_records_leave_redis_by_their_ttl_and_sql_by_the_sweep() {
+    // The sweep runs once at start, then not for an hour.
+    let app = TestApp::spawn_with(&["--session-idle", "1s", "--sweep-every", "1h"]).await;
+    let cookie = app.sign_up("alice").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+
+    assert!(!app.is_signed_in(&cookie).await, "an expired session is refused on every store");
+    match app.store.name() {
+        "redis" => assert_eq!(app.session_rows().await, 0, "Redis let the key expire by itself"),
+        _ => assert_eq!(app.session_rows().await, 1, "the row waits for the periodic sweep"),
+    }
+}

@@ -39,24 +39,40 @@ pub struct TestStore {
 }
 
 impl TestStore {
-    async fn fresh(dir: &Path) -> Self {
+    /// The store `SESAME_TEST_STORE` names: `sqlite` (the default), `postgres`, or `redis`
+    /// (PostgreSQL for users, Redis for sessions).
+    pub async fn fresh(dir: &Path) -> Self {
+        match std::env::var("SESAME_TEST_STORE").as_deref() {
+            Err(_) | Ok("sqlite") => Self {
+                database_url: format!("sqlite://{}", dir.join("sesame.db").display()),
+                redis: None,
+            },
+            Ok("postgres") => Self::postgres().await,
+            Ok("redis") => Self::postgres().await.with_redis(),
+            Ok(other) => panic!("SESAME_TEST_STORE is sqlite, postgres or redis, not {other}"),
+        }
+    }
+
+    /// A new database on the PostgreSQL server at `SESAME_TEST_POSTGRES`.
+    pub async fn postgres() -> Self {
+        sqlx::any::install_default_drivers();
+        let admin = require("SESAME_TEST_POSTGRES");
         let name = format!("t{}", uuid::Uuid::new_v4().simple());
-        let database_url = match std::env::var("SESAME_TEST_POSTGRES") {
-            Ok(admin) => {
-                let pool = AnyPool::connect(&admin).await.expect("SESAME_TEST_POSTGRES answers");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&pool)
-                    .await
-                    .expect("a test database is created");
-                pool.close().await;
-                let mut url = url::Url::parse(&admin).expect("SESAME_TEST_POSTGRES is a URL");
-                url.set_path(&name);
-                url.to_string()
-            }
-            Err(_) => format!("sqlite://{}", dir.join("sesame.db").display()),
-        };
-        let redis = std::env::var("SESAME_TEST_REDIS").ok().map(|url| (url, format!("{name}:")));
-        Self { database_url, redis }
+        let pool = AnyPool::connect(&admin).await.expect("SESAME_TEST_POSTGRES answers");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&pool)
+            .await
+            .expect("a test database is created");
+        pool.close().await;
+        let mut url = url::Url::parse(&admin).expect("SESAME_TEST_POSTGRES is a URL");
+        url.set_path(&name);
+        Self { database_url: url.to_string(), redis: None }
+    }
+
+    /// The same, with sessions under a key prefix of their own on `SESAME_TEST_REDIS`.
+    pub fn with_redis(self) -> Self {
+        let prefix = format!("t{}:", uuid::Uuid::new_v4().simple());
+        Self { redis: Some((require("SESAME_TEST_REDIS"), prefix)), ..self }
     }
 
     /// The command-line settings that point a server (or the `sesame` command) here.
@@ -369,6 +385,12 @@ pub fn encode(fields: &[(&str, &str)]) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+pub fn require(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: run these tests through `make test`, which starts the stores")
+    })
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -281,3 +281,69 @@ async fn listing_a_users_sessions_reads_the_user_index_not_the_whole_table() {
         }
     }
 }
+
+#[tokio::test]
+async fn signing_out_the_others_counts_only_sessions_that_were_still_live() {
+    let app = TestApp::spawn_with(&["--session-idle", "2s", "--sweep-every", "1h"]).await;
+    app.sign_up("alice").await;
+    log_in_with(&app, "alice", FIREFOX_WINDOWS).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2600)).await;
+    let current = log_in_with(&app, "alice", CHROME_LINUX).await;
+    let live = log_in_with(&app, "alice", FIREFOX_WINDOWS).await;
+
+    let response = app.post_form("/api/revoke_other_sessions", Some(&current), &[]).await;
+
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["ended"], 1, "the two expired sessions were not signed out: they had ended");
+    assert!(!app.is_signed_in(&live).await);
+    assert!(app.is_signed_in(&current).await);
+}
+
+#[tokio::test]
+async fn a_password_given_inside_the_sudo_window_is_still_checked() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("alice").await;
+
+    let wrong = app
+        .post_form("/api/delete_account", Some(&cookie), &[("current_password", "nope-nope-nope")])
+        .await;
+
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.is_signed_in(&cookie).await);
+    assert_eq!(app.visitor().log_in("alice", PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn upgrading_an_old_hash_never_undoes_a_password_change_made_meanwhile() {
+    // A login that checked the old password against an old-parameter hash upgrades it
+    // only if the stored hash is still the one it checked: here a change came in between.
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up("alice").await;
+    let db = app.db().await;
+    let hash_read_by_login: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'alice'")
+            .fetch_one(&db)
+            .await
+            .expect("a hash");
+    let new_password = "a-new-correct-horse-2";
+    let changed = app
+        .post_form(
+            "/api/change_password",
+            Some(&cookie),
+            &[
+                ("current_password", PASSWORD),
+                ("password", new_password),
+                ("password_confirm", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+
+    let user_id = app.user_id("alice").await.parse().expect("a UUID");
+    app::auth::users::upgrade_hash(&db, user_id, &hash_read_by_login, "$argon2id$stale")
+        .await
+        .expect("the upgrade runs");
+
+    assert_eq!(app.visitor().log_in("alice", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.visitor().log_in("alice", new_password).await.status(), StatusCode::OK);
+}
