@@ -5,7 +5,7 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run test build frontend server setup-build setup-test test-rust test-e2e fmt lint clean
+.PHONY: run test bench build frontend server setup-build setup-test test-rust test-e2e fmt lint clean
 
 run: build
 	./target/release/sesame
@@ -15,6 +15,11 @@ run: build
 test: setup-test lint frontend test-rust test-e2e
 
 build: frontend server
+
+# Not part of `make test`: measures, prints a table of ratios (see bench/run.py).
+bench:
+	@scripts/setup.sh bench
+	python3 bench/run.py
 
 setup-build:
 	@scripts/setup.sh build
@@ -39,7 +44,7 @@ fmt:
 
 lint:
 	cargo fmt --all --check
-	cargo clippy --release -p app -p server --all-targets -- -D warnings
+	cargo clippy --release -p app -p server -p sesame-bench --all-targets -- -D warnings
 
 clean:
 	rm -rf target/site target/wasm-bindgen

@@ -5,6 +5,7 @@
 #   scripts/setup.sh build   # WASM target, wasm-bindgen, wasm-opt
 #   scripts/setup.sh test    # the above, plus Chromium, the Playwright test runner,
 #                            # PostgreSQL and Redis
+#   scripts/setup.sh bench   # the build's, plus PostgreSQL, Redis, wrk and brotli
 #
 # Tools that are not system packages go to a per-user cache shared by every clone:
 # $SESAME_TOOLS (default ~/.cache/sesame/tools), one directory per pinned version.
@@ -111,5 +112,6 @@ case "$want" in
     # `postgres` user that PostgreSQL runs as when the tests run as root.
     apt_install postgresql redis-server
     ;;
-  *) die "unknown setup '$want' (build or test)" ;;
+  bench) apt_install postgresql redis-server wrk brotli ;;
+  *) die "unknown setup '$want' (build, test or bench)" ;;
 esac

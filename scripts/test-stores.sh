@@ -8,7 +8,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-dir="$root/target/stores"
+dir=${SESAME_STORES_DIR:-$root/target/stores}
 pg_port=${SESAME_TEST_PG_PORT:-55432}
 redis_port=${SESAME_TEST_REDIS_PORT:-56379}
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)

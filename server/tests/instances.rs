@@ -28,6 +28,7 @@ use reqwest::{header, redirect, StatusCode};
 /// A `sesame` process, killed when dropped.
 struct Instance {
     child: Child,
+    args: Vec<String>,
     base: String,
     http: reqwest::Client,
 }
@@ -35,28 +36,45 @@ struct Instance {
 impl Instance {
     async fn start(store: &[String], extra: &[&str]) -> Self {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_sesame"))
-            .args(["--addr", &format!("127.0.0.1:{port}")])
-            .args(["--site-root", &site_root().display().to_string()])
-            .args(["--signups-per-ip", "1000"])
-            .args(store)
-            .args(extra)
-            .env("SESAME_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("sesame starts");
+        let mut args: Vec<String> = vec!["--addr".into(), format!("127.0.0.1:{port}")];
+        args.extend(["--site-root".into(), site_root().display().to_string()]);
+        args.extend(["--signups-per-ip".into(), "1000".into()]);
+        args.extend(store.iter().cloned());
+        args.extend(extra.iter().map(|arg| arg.to_string()));
         let http = reqwest::Client::builder()
             .redirect(redirect::Policy::none())
             .timeout(Duration::from_secs(20))
             .build()
             .expect("an HTTP client");
-        let instance = Self { child, base: format!("http://127.0.0.1:{port}"), http };
+        let child = Self::spawn(&args);
+        let instance = Self { child, args, base: format!("http://127.0.0.1:{port}"), http };
+        instance.wait_until_healthy().await;
+        instance
+    }
+
+    fn spawn(args: &[String]) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_sesame"))
+            .args(args)
+            .env("SESAME_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("sesame starts")
+    }
+
+    async fn wait_until_healthy(&self) {
         let started = Instant::now();
-        while instance.health().await.0 != StatusCode::OK {
+        while self.health().await.0 != StatusCode::OK {
             assert!(started.elapsed() < Duration::from_secs(30), "the instance did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        instance
+    }
+
+    /// Stops the process as a deployment would (SIGTERM, graceful) and starts it again.
+    async fn restart(&mut self) {
+        run(Command::new("kill").arg(self.child.id().to_string()));
+        self.child.wait().expect("sesame stops");
+        self.child = Self::spawn(&self.args);
+        self.wait_until_healthy().await;
     }
 
     /// Status and body of /healthz (status 0 while nothing listens).
@@ -137,7 +155,7 @@ async fn two_instances(store: &TestStore, extra: &[&str]) -> (Instance, Instance
 }
 
 #[tokio::test]
-async fn a_login_through_one_instance_is_valid_on_the_other() {
+async fn c20_a_login_through_one_instance_is_valid_on_the_other_even_under_parallel_calls() {
     for store in shared_stores().await {
         let (a, b) = two_instances(&store, &[]).await;
 
@@ -150,11 +168,61 @@ async fn a_login_through_one_instance_is_valid_on_the_other() {
         assert_eq!(again.status(), StatusCode::OK);
         let other = session_cookie(&again).expect("a session").value;
         assert!(a.is_signed_in(&other).await, "{}", store.name());
+
+        // 100 parallel server-function calls on one session, split between the instances.
+        let mut calls = tokio::task::JoinSet::new();
+        for n in 0..100 {
+            let instance = if n % 2 == 0 { &a } else { &b };
+            let request = instance
+                .http
+                .post(format!("{}/api/current_user", instance.base))
+                .header(header::COOKIE, format!("sesame={cookie}"));
+            calls.spawn(async move {
+                let response = request.send().await.expect("an answer");
+                let status = response.status();
+                let body: serde_json::Value = response.json().await.expect("JSON");
+                (status, body["username"].as_str().map(str::to_owned))
+            });
+        }
+        while let Some(answer) = calls.join_next().await {
+            let (status, username) = answer.expect("the task");
+            assert_eq!(status, StatusCode::OK, "{}", store.name());
+            assert_eq!(username.as_deref(), Some("alice"), "{}", store.name());
+        }
     }
 }
 
 #[tokio::test]
-async fn a_logout_on_one_instance_ends_the_session_on_the_other_at_its_next_request() {
+async fn c20_sessions_survive_restarting_an_instance_and_stay_valid_on_the_other() {
+    for store in shared_stores().await {
+        let (mut a, b) = two_instances(&store, &[]).await;
+        let cookie = a.sign_up("alice").await;
+
+        a.restart().await;
+
+        assert!(a.is_signed_in(&cookie).await, "{}: lost at A's restart", store.name());
+        assert!(b.is_signed_in(&cookie).await, "{}", store.name());
+    }
+}
+
+#[tokio::test]
+async fn c20_activity_through_one_instance_keeps_the_session_alive_on_the_other() {
+    for store in shared_stores().await {
+        // A 3 s idle limit; the session is used through B only, for longer than that.
+        let (a, b) = two_instances(&store, &["--session-idle", "3s"]).await;
+        let cookie = a.sign_up("alice").await;
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until {
+            assert!(b.is_signed_in(&cookie).await, "{}", store.name());
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+
+        assert!(a.is_signed_in(&cookie).await, "{}: B's activity not seen by A", store.name());
+    }
+}
+
+#[tokio::test]
+async fn c20_a_logout_on_one_instance_ends_the_session_on_the_other_at_its_next_request() {
     for store in shared_stores().await {
         let (a, b) = two_instances(&store, &[]).await;
         let cookie = a.sign_up("alice").await;
@@ -172,7 +240,7 @@ async fn a_logout_on_one_instance_ends_the_session_on_the_other_at_its_next_requ
 }
 
 #[tokio::test]
-async fn revocation_and_password_change_on_one_instance_end_sessions_on_the_other() {
+async fn c20_revocation_and_password_change_on_one_instance_end_sessions_on_the_other() {
     for store in shared_stores().await {
         let (a, b) = two_instances(&store, &[]).await;
         let on_a = a.sign_up("alice").await;
@@ -210,7 +278,7 @@ async fn revocation_and_password_change_on_one_instance_end_sessions_on_the_othe
 }
 
 #[tokio::test]
-async fn guesses_spread_over_instances_count_against_one_limit() {
+async fn c20_guesses_spread_over_instances_count_against_one_limit() {
     for store in shared_stores().await {
         let (a, b) = two_instances(&store, &["--login-attempts", "4"]).await;
         a.sign_up("alice").await;
@@ -374,12 +442,16 @@ async fn survives_an_outage(instance: &Instance, store: &mut dyn Daemon, failing
 
     store.stop();
 
+    let asked = Instant::now();
     let page = instance.page("/account", &cookie).await;
+    assert!(asked.elapsed() < Duration::from_secs(10), "took {:?}", asked.elapsed());
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(session_cookie(&page).is_none(), "the outage must not clear the cookie");
     let text = page.text().await.expect("a page");
     assert!(text.contains("unavailable") || text.contains("try again"), "{text}");
     let call = instance.post("/api/list_sessions", Some(&cookie), &[]).await;
     assert_eq!(call.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(session_cookie(&call).is_none(), "the outage must not clear the cookie");
     let body: serde_json::Value = call.json().await.expect("a JSON error");
     assert_eq!(body["error"], "unavailable", "{body}");
     let login = instance.log_in("alice", PASSWORD).await;
@@ -388,6 +460,11 @@ async fn survives_an_outage(instance: &Instance, store: &mut dyn Daemon, failing
     let (status, health) = instance.health().await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(health.contains(failing), "{health}");
+    if !failing.starts_with("database") {
+        // A visitor without a cookie needs no session: the home page is still served.
+        let home = instance.http.get(format!("{}/", instance.base)).send().await;
+        assert_eq!(home.expect("an answer").status(), StatusCode::OK);
+    }
 
     store.start();
 
@@ -401,7 +478,7 @@ async fn survives_an_outage(instance: &Instance, store: &mut dyn Daemon, failing
 }
 
 #[tokio::test]
-async fn when_redis_goes_away_session_requests_get_503_and_resume_when_it_returns() {
+async fn c19_when_redis_goes_away_session_requests_get_503_and_resume_when_it_returns() {
     let dir = tempfile::tempdir().expect("a directory");
     let mut redis = Redis::new(dir.path());
     let mut store = TestStore::postgres().await;
@@ -412,7 +489,7 @@ async fn when_redis_goes_away_session_requests_get_503_and_resume_when_it_return
 }
 
 #[tokio::test]
-async fn when_postgres_goes_away_session_requests_get_503_and_resume_when_it_returns() {
+async fn c19_when_postgres_goes_away_session_requests_get_503_and_resume_when_it_returns() {
     let dir = tempfile::tempdir().expect("a directory");
     let mut postgres = Postgres::new(dir.path());
     let store = TestStore { database_url: postgres.url(), redis: None };
