@@ -94,10 +94,15 @@ pub enum UsersCommand {
 /// Runs an administrative command and prints its outcome to standard output.
 pub async fn run(command: Admin, settings: &Settings) -> anyhow::Result<()> {
     let db = db::connect(&settings.database_url).await?;
+    if let Admin::Migrate = command {
+        // Migrating needs the database only, not the session store.
+        println!("The database is up to date.");
+        return Ok(());
+    }
     let store =
         Store::open(settings.session_store_url.as_deref(), &settings.redis_prefix, &db).await?;
     match command {
-        Admin::Migrate => println!("The database is up to date."),
+        Admin::Migrate => {}
         Admin::Sessions(SessionsCommand::List { user }) => {
             list_sessions(&db, &store, &user).await?
         }

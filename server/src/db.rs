@@ -8,6 +8,7 @@ use std::{path::Path, str::FromStr, time::Duration};
 
 use anyhow::Context;
 use sqlx::{
+    Connection,
     any::{AnyConnectOptions, AnyPoolOptions},
     AnyPool, Executor,
 };
@@ -54,6 +55,11 @@ pub async fn open(url: &str) -> anyhow::Result<AnyPool> {
         Dialect::Postgres => {
             let options =
                 AnyConnectOptions::from_str(url).context("DATABASE_URL is not a valid URL")?;
+            // One connection first, for its error: the pool would only say it timed out.
+            let first = sqlx::AnyConnection::connect_with(&options)
+                .await
+                .with_context(|| format!("cannot connect to the database at {}", describe(url)))?;
+            first.close().await?;
             AnyPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(ACQUIRE_TIMEOUT)

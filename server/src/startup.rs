@@ -157,6 +157,7 @@ fn with_layers(
     let cookie_name = cookie_policy::cookie_name(&origin.0);
     router
         .layer(sessions)
+        .layer(middleware::from_fn(crate::session_store::failed_save_is_unavailable))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(middleware::from_fn_with_state(origin, forgery::refuse_cross_site))

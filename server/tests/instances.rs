@@ -489,6 +489,38 @@ async fn c19_when_redis_goes_away_session_requests_get_503_and_resume_when_it_re
 }
 
 #[tokio::test]
+async fn c19_a_redis_that_refuses_writes_gets_503s_not_bare_500s() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let redis = Redis::new(dir.path());
+    let mut store = TestStore::postgres().await;
+    store.redis = Some((redis.url(), "full:".to_owned()));
+    // A 10 s idle limit: a session is touched (written) at most once a second.
+    let instance = Instance::start(&store.args(), &["--session-idle", "10s"]).await;
+    let cookie = instance.sign_up("alice").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let config = |value: &str| {
+        let port = redis.port.to_string();
+        let mut command = Command::new("redis-cli");
+        run(command.args(["-p", &port, "CONFIG", "SET", "maxmemory", value]).stdout(Stdio::null()));
+    };
+
+    // Out of memory: reads pass, writes are refused, as on a full Redis or a read-only
+    // replica after a failover.
+    config("1");
+    let call = instance.post("/api/current_user", Some(&cookie), &[]).await;
+    let page = instance.page("/account", &cookie).await;
+    let (health, _) = instance.health().await;
+    config("0");
+
+    assert_eq!(call.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = call.json().await.expect("a JSON error, not an empty body");
+    assert_eq!(body["error"], "unavailable");
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(health, StatusCode::SERVICE_UNAVAILABLE, "/healthz tries a write");
+    assert!(instance.is_signed_in(&cookie).await, "the session is still there");
+}
+
+#[tokio::test]
 async fn c19_when_postgres_goes_away_session_requests_get_503_and_resume_when_it_returns() {
     let dir = tempfile::tempdir().expect("a directory");
     let mut postgres = Postgres::new(dir.path());

@@ -284,6 +284,7 @@ impl AuthSession {
 
         if now - last_seen >= policy.touch_interval(remember) {
             self.extend(remember, signed_in_at, now, policy).await?;
+            self.store_now().await?;
         }
         Ok(())
     }

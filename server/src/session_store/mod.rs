@@ -48,7 +48,7 @@ impl Store {
     /// Sessions in `url` (`redis://` or `rediss://`), or in the SQL database when `None`.
     /// Redis keys start with `prefix`, so several apps (or tests) can share one server.
     pub async fn open(url: Option<&str>, prefix: &str, db: &AnyPool) -> anyhow::Result<Self> {
-        match url {
+        match url.map(str::trim).filter(|url| !url.is_empty()) {
             None => Ok(Self::Sql(SqlSessionStore::new(db.clone()))),
             Some(url) => Ok(Self::Redis(RedisSessionStore::connect(url, prefix).await?)),
         }
@@ -136,6 +136,25 @@ impl UserSessions for Store {
     fn handle(&self, id: &Id) -> String {
         hex(&id_hash(id))
     }
+}
+
+/// Turns the bare 500 that tower-sessions answers when saving a session fails (after the
+/// handler, so the handler could not say why) into the 503 of an unavailable store. Our
+/// handlers save a session themselves whenever they change it, so this is the net under
+/// them, not the rule.
+pub async fn failed_save_is_unavailable(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::body::HttpBody;
+
+    let response = next.run(request).await;
+    let bare = response.status() == http::StatusCode::INTERNAL_SERVER_ERROR
+        && response.body().size_hint().exact() == Some(0);
+    if bare {
+        return crate::api::error_response(&AppError::Unavailable {});
+    }
+    response
 }
 
 /// What a store keeps in place of the id: 128 random bits need no salt to stay unguessable.

@@ -94,11 +94,12 @@ return 1
 ";
 
 /// ARGV: prefix, user, handle to keep ('' for none). Answers how many sessions ended.
+/// Handles whose session has expired are left to the sweep, which notes their expiry.
 const END_ALL_BUT: &str = r"
 local ended = 0
 for _, handle in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'user:' .. ARGV[2])) do
-  if handle ~= ARGV[3] then
-    ended = ended + redis.call('DEL', ARGV[1] .. 'session:' .. handle)
+  if handle ~= ARGV[3] and redis.call('DEL', ARGV[1] .. 'session:' .. handle) == 1 then
+    ended = ended + 1
     unindex(ARGV[1], ARGV[2], handle)
   end
 end
@@ -106,7 +107,7 @@ return ended
 ";
 
 /// ARGV: prefix, user, now. Answers handle, data, handle, data... of the user's live
-/// sessions, and drops from the index the handles whose session is gone.
+/// sessions. (Handles of expired sessions stay in the index until the sweep notes them.)
 const LIST: &str = r"
 local found = {}
 for _, handle in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'user:' .. ARGV[2])) do
@@ -114,8 +115,6 @@ for _, handle in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'user:' .. ARGV[2])) d
   if record[1] == ARGV[2] and tonumber(record[3]) > tonumber(ARGV[3]) then
     table.insert(found, handle)
     table.insert(found, record[2])
-  elseif not record[1] then
-    unindex(ARGV[1], ARGV[2], handle)
   end
 end
 return found
@@ -186,13 +185,22 @@ impl RedisSessionStore {
             sweep: script(SWEEP),
         };
         let store = Self { redis, prefix: prefix.into(), scripts: Arc::new(scripts) };
-        anyhow::ensure!(store.is_usable().await, "the session store does not answer PING");
+        anyhow::ensure!(store.is_usable().await, "the session store does not take writes");
         Ok(store)
     }
 
+    /// Whether Redis takes a write: a PING would pass on a read-only replica, or on a Redis
+    /// out of memory, where no session can be saved.
     pub async fn is_usable(&self) -> bool {
         let mut redis = self.redis.clone();
-        redis::cmd("PING").query_async::<String>(&mut redis).await.is_ok()
+        redis::cmd("SET")
+            .arg(format!("{}healthz", self.prefix))
+            .arg(1)
+            .arg("PX")
+            .arg(10_000)
+            .query_async::<()>(&mut redis)
+            .await
+            .is_ok()
     }
 
     /// Notes the sessions that Redis expired since the last sweep; answers their users.

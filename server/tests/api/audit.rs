@@ -99,3 +99,35 @@ async fn expired_sessions_are_recorded_when_swept() {
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0].user_id.as_deref(), Some(alice.as_str()));
 }
+
+#[tokio::test]
+async fn an_expiry_is_recorded_even_when_the_list_and_sign_out_ran_past_it_first() {
+    // The sweep runs at start, then not for an hour: the restart below runs it.
+    let mut app = TestApp::spawn_with(&["--session-idle", "2s", "--sweep-every", "1h"]).await;
+    app.sign_up("alice").await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let mut live = app.visitor();
+    assert_eq!(live.log_in("alice", crate::helpers::PASSWORD).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    // The first session has expired; reading the list and signing out the others pass it.
+    let cookie = live.cookie.clone().expect("a session");
+    assert_eq!(app.post_form("/api/list_sessions", Some(&cookie), &[]).await.status(), 200);
+    let ended = app.post_form("/api/revoke_other_sessions", Some(&cookie), &[]).await;
+    let ended: serde_json::Value = ended.json().await.expect("JSON");
+    assert_eq!(ended["ended"], 0);
+    app.restart().await;
+
+    // The sweep runs beside the restarted server: give it a moment, then once more.
+    let mut expired = 0;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        expired = trail(&app).await.iter().filter(|row| row.event == "session_expired").count();
+        if expired > 0 {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let again = trail(&app).await.iter().filter(|row| row.event == "session_expired").count();
+    assert_eq!((expired, again), (1, 1), "the expired session was noted once");
+}
