@@ -29,12 +29,17 @@ use reqwest::{header, redirect, StatusCode};
 struct Instance {
     child: Child,
     args: Vec<String>,
+    env: Vec<(String, String)>,
     base: String,
     http: reqwest::Client,
 }
 
 impl Instance {
     async fn start(store: &[String], extra: &[&str]) -> Self {
+        Self::start_with_env(store, extra, &[]).await
+    }
+
+    async fn start_with_env(store: &[String], extra: &[&str], env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let mut args: Vec<String> = vec!["--addr".into(), format!("127.0.0.1:{port}")];
         args.extend(["--site-root".into(), site_root().display().to_string()]);
@@ -46,15 +51,18 @@ impl Instance {
             .timeout(Duration::from_secs(20))
             .build()
             .expect("an HTTP client");
-        let child = Self::spawn(&args);
-        let instance = Self { child, args, base: format!("http://127.0.0.1:{port}"), http };
+        let env: Vec<_> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let child = Self::spawn(&args, &env);
+        let base = format!("http://127.0.0.1:{port}");
+        let instance = Self { child, args, env, base, http };
         instance.wait_until_healthy().await;
         instance
     }
 
-    fn spawn(args: &[String]) -> Child {
+    fn spawn(args: &[String], env: &[(String, String)]) -> Child {
         Command::new(env!("CARGO_BIN_EXE_sesame"))
             .args(args)
+            .envs(env.iter().cloned())
             .env("SESAME_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -73,7 +81,7 @@ impl Instance {
     async fn restart(&mut self) {
         run(Command::new("kill").arg(self.child.id().to_string()));
         self.child.wait().expect("sesame stops");
-        self.child = Self::spawn(&self.args);
+        self.child = Self::spawn(&self.args, &self.env);
         self.wait_until_healthy().await;
     }
 
@@ -308,25 +316,44 @@ struct Redis {
     port: u16,
     dir: PathBuf,
     child: Option<Child>,
+    /// Certificate and key: TLS only, on `port`.
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Redis {
     fn new(dir: &Path) -> Self {
-        let mut redis = Self { port: free_port(), dir: dir.to_owned(), child: None };
+        let mut redis = Self { port: free_port(), dir: dir.to_owned(), child: None, tls: None };
+        redis.start();
+        redis
+    }
+
+    fn with_tls(dir: &Path, certificate: &Path, key: &Path) -> Self {
+        let tls = Some((certificate.to_owned(), key.to_owned()));
+        let mut redis = Self { port: free_port(), dir: dir.to_owned(), child: None, tls };
         redis.start();
         redis
     }
 
     fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        let scheme = if self.tls.is_some() { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 }
 
 impl Daemon for Redis {
     fn start(&mut self) {
         // Every write is on disk before Redis answers it, so a stop loses no session.
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+        let mut command = Command::new("redis-server");
+        match &self.tls {
+            None => command.args(["--port", &self.port.to_string()]),
+            Some((certificate, key)) => command
+                .args(["--port", "0", "--tls-port", &self.port.to_string()])
+                .args(["--tls-cert-file", &certificate.display().to_string()])
+                .args(["--tls-key-file", &key.display().to_string()])
+                .args(["--tls-auth-clients", "no"]),
+        };
+        let child = command
+            .args(["--bind", "127.0.0.1"])
             .args(["--dir", &self.dir.display().to_string()])
             .args(["--appendonly", "yes", "--appendfsync", "always", "--save", ""])
             .stdout(Stdio::null())
@@ -358,6 +385,8 @@ struct Postgres {
     port: u16,
     data: PathBuf,
     bin: PathBuf,
+    /// More `-c name=value` settings for the server.
+    settings: String,
 }
 
 impl Postgres {
@@ -376,8 +405,25 @@ impl Postgres {
             run(Command::new("chmod").args(["755", &dir.display().to_string()]));
             run(Command::new("chown").args(["postgres:", &data.display().to_string()]));
         }
-        let mut postgres = Self { port: free_port(), data, bin };
+        let mut postgres = Self { port: free_port(), data, bin, settings: String::new() };
         run(&mut postgres.command("initdb", &["-U", "postgres", "--auth=trust", "--no-sync"]));
+        postgres.start();
+        postgres
+    }
+
+    /// The same, serving TLS with this certificate and key (copied into its data directory,
+    /// where PostgreSQL wants them, owned by it).
+    fn with_tls(dir: &Path, certificate: &Path, key: &Path) -> Self {
+        let mut postgres = Self::new(dir);
+        postgres.stop();
+        for (from, to) in [(certificate, "server.crt"), (key, "server.key")] {
+            std::fs::copy(from, postgres.data.join(to)).expect("a copy");
+            run(Command::new("chmod").args(["600", &postgres.data.join(to).display().to_string()]));
+            if is_root() {
+                run(Command::new("chown").arg("postgres:").arg(postgres.data.join(to)));
+            }
+        }
+        postgres.settings = " -c ssl=on".to_owned();
         postgres.start();
         postgres
     }
@@ -403,8 +449,8 @@ impl Postgres {
 impl Daemon for Postgres {
     fn start(&mut self) {
         let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off",
-            self.port
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off{}",
+            self.port, self.settings
         );
         let log = self.data.join("log").display().to_string();
         run(&mut self.command("pg_ctl", &["-w", "-l", &log, "-o", &options, "start"]));
@@ -528,4 +574,102 @@ async fn c19_when_postgres_goes_away_session_requests_get_503_and_resume_when_it
     let instance = Instance::start(&store.args(), &[]).await;
 
     survives_an_outage(&instance, &mut postgres, "database: unavailable").await;
+}
+
+/// A certificate authority and a certificate it signed for 127.0.0.1, made with openssl.
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let openssl = |args: &[&str]| {
+        run(Command::new("openssl").args(args).stdout(Stdio::null()).stderr(Stdio::null()));
+    };
+    std::fs::write(
+        dir.join("leaf.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("a config");
+    let (ca, ca_key, csr) = (path("ca.pem"), path("ca.key"), path("leaf.csr"));
+    let (leaf, leaf_key, config) = (path("leaf.pem"), path("leaf.key"), path("leaf.cnf"));
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=Sesame test CA",
+        "-keyout",
+        &ca_key,
+        "-out",
+        &ca,
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        &leaf_key,
+        "-out",
+        &csr,
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &ca,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        &config,
+        "-out",
+        &leaf,
+    ]);
+    run(Command::new("chmod").args(["644", &leaf_key]));
+    (dir.join("ca.pem"), dir.join("leaf.pem"), dir.join("leaf.key"))
+}
+
+#[tokio::test]
+async fn the_stores_can_be_reached_over_tls_with_their_certificates_verified() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let (ca, certificate, key) = certificates(dir.path());
+    let redis = Redis::with_tls(dir.path(), &certificate, &key);
+    let postgres = Postgres::with_tls(dir.path(), &certificate, &key);
+    // verify-full: TLS, a certificate signed by this CA, and for this host.
+    let database = format!("{}?sslmode=verify-full&sslrootcert={}", postgres.url(), ca.display());
+    let store = TestStore { database_url: database, redis: Some((redis.url(), "tls:".into())) };
+    // Redis' certificate is checked against the system's trust store, which this adds to.
+    let trust = ca.display().to_string();
+    let instance = Instance::start_with_env(&store.args(), &[], &[("SSL_CERT_FILE", &trust)]).await;
+
+    let cookie = instance.sign_up("alice").await;
+
+    assert!(instance.is_signed_in(&cookie).await);
+
+    // Without the CA, each store's certificate is refused.
+    let sesame = |store: &TestStore, trust: &str, command: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_sesame"))
+            .args(store.args())
+            .args(command)
+            .env("SSL_CERT_FILE", trust)
+            .output()
+            .expect("sesame runs");
+        (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let mut untrusted_database = store.clone();
+    untrusted_database.database_url = postgres.url() + "?sslmode=verify-full";
+    let (ok, said) = sesame(&untrusted_database, &trust, &["migrate"]);
+    assert!(!ok && said.to_lowercase().contains("certificate"), "{said}");
+    let (ok, said) = sesame(&store, "/dev/null", &["sessions", "list", "--user", "alice"]);
+    assert!(!ok && said.to_lowercase().contains("certificate"), "{said}");
+    let (ok, said) = sesame(&store, &trust, &["sessions", "list", "--user", "alice"]);
+    assert!(ok, "{said}");
 }

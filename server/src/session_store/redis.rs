@@ -162,7 +162,8 @@ impl fmt::Debug for RedisSessionStore {
 }
 
 impl RedisSessionStore {
-    /// Connects to `url` (`redis://[:password@]host:port[/db]`, or `rediss://` for TLS).
+    /// Connects to `url` (`redis://[:password@]host:port[/db]`, or `rediss://` for TLS, the
+    /// certificate checked against the system's trust store).
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url).context("SESSION_STORE_URL is not a Redis URL")?;
         // The connection manager reconnects by itself; a command sent while Redis is away
