@@ -47,6 +47,12 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
             },
             () = &mut shutdown => break,
         };
+        // A response goes out as headers, then body: without TCP_NODELAY the body waits for
+        // the client's delayed ACK (40 ms on Linux) whenever the two are separate writes, as
+        // they are for static files.
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(error = %err, "TCP_NODELAY not set");
+        }
         let Ok(service) = make_service.call(peer).await;
         let (builder, watcher) = (builder.clone(), graceful.watcher());
         tokio::spawn(async move {
