@@ -1,8 +1,9 @@
 //! Password hashing with Argon2id, off the async runtime and bounded in parallelism.
 //!
 //! Hashing is deliberately slow (tens of milliseconds of CPU and 19 MiB of memory each), so
-//! it runs on the blocking pool, and a semaphore keeps a burst of logins from using more
-//! threads than there are cores: page loads of signed-in users stay responsive.
+//! it runs on threads of its own, one per core, at the lowest scheduling priority: a storm
+//! of logins uses every core the requests of signed-in users leave idle, and those
+//! requests still get the CPU first. Work beyond that waits in the pool's queue.
 
 use std::sync::Arc;
 
@@ -10,7 +11,6 @@ use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Algorithm, Argon2, Params, Version,
 };
-use tokio::sync::Semaphore;
 
 use crate::{
     auth::rules::{check_guessability, Password},
@@ -31,7 +31,7 @@ fn argon2() -> Argon2<'static> {
 /// Hashes and verifies passwords; clone it freely.
 #[derive(Clone)]
 pub struct Passwords {
-    permits: Arc<Semaphore>,
+    hashers: Arc<rayon::ThreadPool>,
     /// Verified against when the username is unknown, so that an unknown user costs the
     /// server the same work as a known one and timing does not reveal which usernames exist.
     dummy_hash: Arc<str>,
@@ -43,7 +43,15 @@ impl Passwords {
         let dummy = Password::new(format!("dummy-{}", uuid::Uuid::new_v4()));
         let dummy_hash = hash_now(&dummy).expect("hashing a fixed-size dummy password cannot fail");
 
-        Self { permits: Arc::new(Semaphore::new(parallel.max(1))), dummy_hash: dummy_hash.into() }
+        let hashers = rayon::ThreadPoolBuilder::new()
+            .num_threads(parallel.max(1))
+            .thread_name(|n| format!("argon2-{n}"))
+            .start_handler(|_| lower_this_threads_priority())
+            .panic_handler(|_| tracing::error!("a password hashing task panicked"))
+            .build()
+            .expect("the hashing threads start");
+
+        Self { hashers: Arc::new(hashers), dummy_hash: dummy_hash.into() }
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) with a fresh random salt.
@@ -79,12 +87,23 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self.permits.acquire().await.map_err(|_| AppError::Internal {})?;
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.hashers.spawn(move || {
+            let _ = done.send(work());
+        });
+        // A task that panicked dropped `done` unsent.
+        result.await.map_err(|_| AppError::Internal {})
+    }
+}
 
-        tokio::task::spawn_blocking(work).await.map_err(|err| {
-            tracing::error!(error = %err, "password hashing task failed");
-            AppError::Internal {}
-        })
+/// Gives the calling thread the lowest priority of normal threads (nice 19 on Linux): it
+/// gets a core whenever requests leave one idle, and a small share when they do not, so
+/// logins slow down under load but never stop. (SCHED_IDLE, tried too, would starve them.)
+/// Lowering one's own priority needs no privilege; where it fails the thread keeps its own.
+fn lower_this_threads_priority() {
+    let lowest = thread_priority::ThreadPriority::Min;
+    if let Err(err) = thread_priority::set_current_thread_priority(lowest) {
+        tracing::debug!(error = ?err, "hashing threads keep their priority");
     }
 }
 
