@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Every change takes effect at the running server's next request: sessions live in the
-//! database, and the server checks them at every request.
+//! shared store (the database, or Redis), and the server checks them at every request.
 
 use std::io::BufRead;
 
