@@ -10,11 +10,14 @@ trap 'scripts/test-stores.sh stop' EXIT
 eval "$(scripts/test-stores.sh start | sed 's/^/export /')"
 
 step() { printf '\n[test-rust] %s\n' "$*"; }
+# Every run names the same packages, so that cargo resolves the same features each time
+# and builds nothing twice.
+packages=(-p app -p server)
 step "unit tests, and the integration tests on SQLite"
-cargo test --release -p app -p server --lib --bins --test api --test logging
+cargo test --release "${packages[@]}" --lib --bins --test api --test logging
 step "the integration tests on PostgreSQL"
-SESAME_TEST_STORE=postgres cargo test --release -p server --test api
+SESAME_TEST_STORE=postgres cargo test --release "${packages[@]}" --test api
 step "the integration tests on PostgreSQL + Redis"
-SESAME_TEST_STORE=redis cargo test --release -p server --test api
+SESAME_TEST_STORE=redis cargo test --release "${packages[@]}" --test api
 step "two instances, and stores that go away"
-cargo test --release -p server --test instances
+cargo test --release "${packages[@]}" --test instances

@@ -94,6 +94,7 @@ pub enum UsersCommand {
 /// Runs an administrative command and prints its outcome to standard output.
 pub async fn run(command: Admin, settings: &Settings) -> anyhow::Result<()> {
     let db = db::connect(&settings.database_url).await?;
+    let _ = DATABASE.set(db::describe(&settings.database_url));
     if let Admin::Migrate = command {
         // Migrating needs the database only, not the session store.
         println!("The database is up to date.");
@@ -192,9 +193,16 @@ async fn create_user(db: &AnyPool, username: &str, settings: &Settings) -> anyho
     Ok(())
 }
 
+/// The user named `username`, or an error that says which database was searched.
 async fn find(db: &AnyPool, username: &str) -> anyhow::Result<User> {
-    users::find_by_username(db, username).await?.with_context(|| format!("no user {username}"))
+    users::find_by_username(db, username).await?.with_context(|| {
+        let place = DATABASE.get().map_or("the database", String::as_str);
+        format!("no user {username:?} in {place} (DATABASE_URL)")
+    })
 }
+
+/// Where the command looks, for its error messages.
+static DATABASE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 async fn note(db: &AnyPool, event: Event, user: &User, detail: &str) -> anyhow::Result<()> {
     let nobody = Client::none();

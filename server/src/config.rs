@@ -101,7 +101,11 @@ pub struct Settings {
 
     /// What to log, as a tracing filter: `info`, `debug`, `server=debug,sqlx=warn`, ...
     /// (tower-sessions warns about every expired cookie a browser sends; that is routine.)
-    #[arg(long, env = "SESAME_LOG", default_value = "info,tower_sessions_core=error")]
+    #[arg(
+        long,
+        env = "SESAME_LOG",
+        default_value = "info,tower_sessions_core=error,sqlx::postgres::notice=warn"
+    )]
     pub log: String,
 }
 

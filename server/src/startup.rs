@@ -102,7 +102,12 @@ impl Server {
         ));
 
         let database = db::describe(&settings.database_url);
-        tracing::info!(%addr, %origin, %database, sessions = kind, "listening");
+        let sessions = match (kind, &settings.session_store_url) {
+            ("redis", Some(url)) => db::describe(url),
+            _ => "the database".to_owned(),
+        };
+        let origin = origin.origin().ascii_serialization();
+        tracing::info!(%addr, %origin, %database, %sessions, "listening");
         Ok(Self { addr, stop, serving, sweeping })
     }
 

@@ -105,7 +105,10 @@ async fn unknown_users_and_handles_are_clear_errors() {
 
     let (ok, _, err) = sesame(&app, &["sessions", "list", "--user", "nobody"], "");
     assert!(!ok);
-    assert_eq!(err.trim(), "sesame: no user nobody");
+    // It says which database it looked in: the wrong DATABASE_URL is the usual cause.
+    let err = err.trim();
+    assert!(err.starts_with("sesame: no user \"nobody\" in "), "{err}");
+    assert!(err.ends_with(" (DATABASE_URL)"), "{err}");
     let (ok, _, err) = sesame(&app, &["sessions", "revoke", "--user", "alice", "--id", "abc"], "");
     assert!(!ok && err.contains("has no session abc"), "{err}");
 }
