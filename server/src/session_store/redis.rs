@@ -55,26 +55,20 @@ local function unindex(prefix, user, handle)
 end
 ";
 
-/// KEYS none; ARGV: prefix, handle, user ('' if none), data, ends. Answers 1 if created, 0
-/// if the handle is taken.
-const CREATE: &str = r"
-local key = ARGV[1] .. 'session:' .. ARGV[2]
-if redis.call('EXISTS', key) == 1 then return 0 end
-local ends = tonumber(ARGV[5])
-redis.call('HSET', key, 'u', ARGV[3], 'd', ARGV[4], 'e', ends)
-redis.call('EXPIREAT', key, ends)
-if ARGV[3] ~= '' then index(ARGV[1], ARGV[3], ARGV[2], ends) end
-return 1
-";
-
-/// ARGV as for CREATE. Updates a session that still exists, and nothing else: answers 0
-/// when it has ended (logout, revocation, expiry) so that it does not come back.
-const SAVE: &str = r"
+/// ARGV: prefix, handle, user ('' if none), data, ends, and `new` or `existing`. A new
+/// record is written only under a free handle; an existing one only while it still exists,
+/// so that a session ended meanwhile (logout, revocation, expiry) does not come back.
+/// Answers 1 if written.
+const WRITE: &str = r"
 local key = ARGV[1] .. 'session:' .. ARGV[2]
 local before = redis.call('HGET', key, 'u')
-if not before then return 0 end
+if ARGV[6] == 'new' then
+  if before then return 0 end
+else
+  if not before then return 0 end
+  if before ~= '' and before ~= ARGV[3] then unindex(ARGV[1], before, ARGV[2]) end
+end
 local ends = tonumber(ARGV[5])
-if before ~= '' and before ~= ARGV[3] then unindex(ARGV[1], before, ARGV[2]) end
 redis.call('HSET', key, 'u', ARGV[3], 'd', ARGV[4], 'e', ends)
 redis.call('EXPIREAT', key, ends)
 if ARGV[3] ~= '' then index(ARGV[1], ARGV[3], ARGV[2], ends) end
@@ -147,8 +141,7 @@ pub struct RedisSessionStore {
 }
 
 struct Scripts {
-    create: Script,
-    save: Script,
+    write: Script,
     end: Script,
     end_all_but: Script,
     list: Script,
@@ -178,8 +171,7 @@ impl RedisSessionStore {
             .context("cannot connect to the session store (SESSION_STORE_URL)")?;
         let script = |body: &str| Script::new(&format!("{INDEX}{body}"));
         let scripts = Scripts {
-            create: script(CREATE),
-            save: script(SAVE),
+            write: script(WRITE),
             end: script(END),
             end_all_but: script(END_ALL_BUT),
             list: script(LIST),
@@ -234,11 +226,13 @@ impl RedisSessionStore {
         invocation.invoke_async(&mut self.redis.clone()).await
     }
 
-    async fn write(&self, script: &Script, record: &Record) -> session_store::Result<bool> {
+    /// Writes `record`, `new` or `existing` (see [`WRITE`]); answers whether it did.
+    async fn write(&self, record: &Record, mode: &str) -> session_store::Result<bool> {
         let handle = hex(&id_hash(&record.id));
         let user = user_id(record).unwrap_or_default();
+        let ends = expires_at(record).to_string();
         let written: i64 = self
-            .run(script, &[&handle, &user, &encode(record)?, &expires_at(record).to_string()])
+            .run(&self.scripts.write, &[&handle, &user, &encode(record)?, &ends, mode])
             .await
             .map_err(backend)?;
         Ok(written == 1)
@@ -261,14 +255,14 @@ impl SessionStore for RedisSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         loop {
             record.id = Id::default();
-            if self.write(&self.scripts.create, record).await? {
+            if self.write(record, "new").await? {
                 return Ok(());
             }
         }
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        if !self.write(&self.scripts.save, record).await? {
+        if !self.write(record, "existing").await? {
             tracing::debug!("save skipped: the session ended while the request ran");
         }
         Ok(())

@@ -1,0 +1,147 @@
+//! C19: a store that goes away, or refuses writes; and stores reached over TLS.
+
+use std::{
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use reqwest::StatusCode;
+
+use crate::{
+    fixtures::{certificates, run, Daemon, Instance, Postgres, Redis},
+    helpers::{session_cookie, TestStore, PASSWORD},
+};
+
+/// The outage script, the same for either store: a signed-in user, the store stops, every
+/// request that needs a session gets a clear 503 (and /healthz says which store), the
+/// store comes back, and the same cookie works again without restarting the instance.
+async fn survives_an_outage(instance: &Instance, store: &mut dyn Daemon, failing: &str) {
+    let cookie = instance.sign_up("alice").await;
+    assert!(instance.is_signed_in(&cookie).await);
+
+    store.stop();
+
+    let asked = Instant::now();
+    let page = instance.page("/account", &cookie).await;
+    assert!(asked.elapsed() < Duration::from_secs(10), "took {:?}", asked.elapsed());
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(session_cookie(&page).is_none(), "the outage must not clear the cookie");
+    let text = page.text().await.expect("a page");
+    assert!(text.contains("unavailable") || text.contains("try again"), "{text}");
+    let call = instance.post("/api/list_sessions", Some(&cookie), &[]).await;
+    assert_eq!(call.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(session_cookie(&call).is_none(), "the outage must not clear the cookie");
+    let body: serde_json::Value = call.json().await.expect("a JSON error");
+    assert_eq!(body["error"], "unavailable", "{body}");
+    let login = instance.log_in("alice", PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(session_cookie(&login).is_none_or(|c| c.is_removal()), "no session without a store");
+    let (status, health) = instance.health().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(health.contains(failing), "{health}");
+    if !failing.starts_with("database") {
+        // A visitor without a cookie needs no session: the home page is still served.
+        let home = instance.http.get(format!("{}/", instance.base)).send().await;
+        assert_eq!(home.expect("an answer").status(), StatusCode::OK);
+    }
+
+    store.start();
+
+    let started = Instant::now();
+    while instance.health().await.0 != StatusCode::OK {
+        assert!(started.elapsed() < Duration::from_secs(20), "service did not resume");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(instance.is_signed_in(&cookie).await, "the session was lost in the outage");
+    assert_eq!(instance.log_in("alice", PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn c19_when_redis_goes_away_session_requests_get_503_and_resume_when_it_returns() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let mut redis = Redis::new(dir.path());
+    let mut store = TestStore::postgres().await;
+    store.redis = Some((redis.url(), "outage:".to_owned()));
+    let instance = Instance::start(&store.args(), &[]).await;
+
+    survives_an_outage(&instance, &mut redis, "sessions (redis): unavailable").await;
+}
+
+#[tokio::test]
+async fn c19_a_redis_that_refuses_writes_gets_503s_not_bare_500s() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let redis = Redis::new(dir.path());
+    let mut store = TestStore::postgres().await;
+    store.redis = Some((redis.url(), "full:".to_owned()));
+    // A 10 s idle limit: a session is touched (written) at most once a second.
+    let instance = Instance::start(&store.args(), &["--session-idle", "10s"]).await;
+    let cookie = instance.sign_up("alice").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let config = |value: &str| {
+        let port = redis.port.to_string();
+        let mut command = Command::new("redis-cli");
+        run(command.args(["-p", &port, "CONFIG", "SET", "maxmemory", value]).stdout(Stdio::null()));
+    };
+
+    // Out of memory: reads pass, writes are refused, as on a full Redis or a read-only
+    // replica after a failover.
+    config("1");
+    let call = instance.post("/api/current_user", Some(&cookie), &[]).await;
+    let page = instance.page("/account", &cookie).await;
+    let (health, _) = instance.health().await;
+    config("0");
+
+    assert_eq!(call.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = call.json().await.expect("a JSON error, not an empty body");
+    assert_eq!(body["error"], "unavailable");
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(health, StatusCode::SERVICE_UNAVAILABLE, "/healthz tries a write");
+    assert!(instance.is_signed_in(&cookie).await, "the session is still there");
+}
+
+#[tokio::test]
+async fn c19_when_postgres_goes_away_session_requests_get_503_and_resume_when_it_returns() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let mut postgres = Postgres::new(dir.path());
+    let store = TestStore { database_url: postgres.url(), redis: None };
+    let instance = Instance::start(&store.args(), &[]).await;
+
+    survives_an_outage(&instance, &mut postgres, "database: unavailable").await;
+}
+
+#[tokio::test]
+async fn the_stores_can_be_reached_over_tls_with_their_certificates_verified() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let (ca, certificate, key) = certificates(dir.path());
+    let redis = Redis::with_tls(dir.path(), &certificate, &key);
+    let postgres = Postgres::with_tls(dir.path(), &certificate, &key);
+    // verify-full: TLS, a certificate signed by this CA, and for this host.
+    let database = format!("{}?sslmode=verify-full&sslrootcert={}", postgres.url(), ca.display());
+    let store = TestStore { database_url: database, redis: Some((redis.url(), "tls:".into())) };
+    // Redis' certificate is checked against the system's trust store, which this adds to.
+    let trust = ca.display().to_string();
+    let instance = Instance::start_with_env(&store.args(), &[], &[("SSL_CERT_FILE", &trust)]).await;
+
+    let cookie = instance.sign_up("alice").await;
+
+    assert!(instance.is_signed_in(&cookie).await);
+
+    // Without the CA, each store's certificate is refused.
+    let sesame = |store: &TestStore, trust: &str, command: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_sesame"))
+            .args(store.args())
+            .args(command)
+            .env("SSL_CERT_FILE", trust)
+            .output()
+            .expect("sesame runs");
+        (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let mut untrusted_database = store.clone();
+    untrusted_database.database_url = postgres.url() + "?sslmode=verify-full";
+    let (ok, said) = sesame(&untrusted_database, &trust, &["migrate"]);
+    assert!(!ok && said.to_lowercase().contains("certificate"), "{said}");
+    let (ok, said) = sesame(&store, "/dev/null", &["sessions", "list", "--user", "alice"]);
+    assert!(!ok && said.to_lowercase().contains("certificate"), "{said}");
+    let (ok, said) = sesame(&store, &trust, &["sessions", "list", "--user", "alice"]);
+    assert!(ok, "{said}");
+}
