@@ -21,17 +21,7 @@ fn sesame(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String, String) {
 }
 
 async fn log_in_with_agent(app: &TestApp, user_agent: &str) -> String {
-    let response = app
-        .http
-        .post(app.url("/api/login"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("User-Agent", user_agent)
-        .body(format!("username=alice&password={PASSWORD}"))
-        .send()
-        .await
-        .expect("an answer");
-    assert_eq!(response.status(), 200);
-    crate::helpers::session_cookie(&response).expect("a session").value
+    app.log_in_from_device("alice", user_agent).await
 }
 
 const FIREFOX: &str =

@@ -340,6 +340,21 @@ impl TestApp {
         session_cookie(&response).expect("sign-up sets the session cookie").value
     }
 
+    /// Logs `username` in from a browser with this User-Agent; returns the new cookie.
+    pub async fn log_in_from_device(&self, username: &str, user_agent: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/api/login"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::USER_AGENT, user_agent)
+            .body(encode(&[("username", username), ("password", PASSWORD)]))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), StatusCode::OK);
+        session_cookie(&response).expect("a session").value
+    }
+
     /// Logs an existing user in once more, as another device would; returns its cookie.
     pub async fn sign_up_again_elsewhere(&self, username: &str) -> String {
         let mut device = self.visitor();

@@ -12,17 +12,7 @@ const FIREFOX_WINDOWS: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0";
 
 async fn log_in_with(app: &TestApp, username: &str, user_agent: &str) -> String {
-    let response = app
-        .http
-        .post(app.url("/api/login"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("User-Agent", user_agent)
-        .body(format!("username={username}&password={PASSWORD}"))
-        .send()
-        .await
-        .expect("an answer");
-    assert_eq!(response.status(), StatusCode::OK);
-    session_cookie(&response).expect("a session").value
+    app.log_in_from_device(username, user_agent).await
 }
 
 async fn list(app: &TestApp, cookie: &str) -> Vec<Value> {
