@@ -1,7 +1,7 @@
 //! C06: sessions end on the server after their idle and absolute limits, whatever the
 //! cookie says; reading pages counts as activity. Short limits keep these tests quick.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::time::sleep;
 
@@ -38,17 +38,36 @@ async fn c06_a_reading_user_stays_signed_in_past_the_idle_timeout() {
 
 #[tokio::test]
 async fn c06_an_active_session_ends_at_the_absolute_limit() {
-    let app = TestApp::spawn_with(&["--session-idle", "3s", "--session-absolute", "5s"]).await;
+    // Sessions keep whole seconds, so an 8 s limit ends between 7 and 8 s after sign-in.
+    // The test reads every second and asserts only what the clock makes certain: a read
+    // answered within 7 s of the login request is signed in; a check sent 8 s after the
+    // login answer is not. Reads less than 3 s apart keep the 4 s idle limit from ending it
+    // (a read at `t` leaves the session idle-valid past `t + 3 s`), so the end is the
+    // absolute limit's.
+    let app = TestApp::spawn_with(&["--session-idle", "4s", "--session-absolute", "8s"]).await;
+    app.sign_up("alice").await;
     let mut browser = app.visitor();
-    browser.log_in_after_sign_up("alice").await;
+    let asked = Instant::now();
+    assert_eq!(browser.log_in("alice", PASSWORD).await.status(), 200);
+    let answered = Instant::now();
     let cookie = browser.cookie.clone().expect("signed in");
 
-    sleep(Duration::from_secs(2)).await;
-    assert_eq!(browser.get("/account").await.status(), 200);
-    sleep(Duration::from_secs(2)).await;
-    assert_eq!(browser.get("/account").await.status(), 200);
-    sleep(Duration::from_millis(2200)).await;
+    let mut previous = answered;
+    let mut past_idle_limit = false;
+    while answered.elapsed() < Duration::from_secs(8) {
+        sleep(Duration::from_secs(1)).await;
+        let sent = Instant::now();
+        assert!(sent - previous < Duration::from_secs(3), "reads too far apart to tell");
+        previous = sent;
+        let status = browser.get("/account").await.status();
+        if asked.elapsed() < Duration::from_secs(7) {
+            assert_eq!(status, 200, "signed out {:?} after signing in", sent - answered);
+            past_idle_limit |= sent - answered > Duration::from_secs(4);
+        }
+    }
+    assert!(past_idle_limit, "no read past the idle limit: the login took too long to tell");
 
+    assert!(previous.elapsed() < Duration::from_secs(3), "the last read is too old to tell");
     assert!(!app.is_signed_in(&cookie).await, "a session outlived its absolute limit");
 }
 

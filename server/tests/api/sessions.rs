@@ -126,12 +126,15 @@ async fn c16_signing_out_all_other_sessions_leaves_only_this_one() {
 
 #[tokio::test]
 async fn c16_expired_sessions_drop_off_the_list() {
-    let app = TestApp::spawn_with(&["--session-idle", "3s"]).await;
+    // Whole seconds: a 6 s idle limit ends between 5 and 6 s after the last use. The old
+    // session is listed at least 6 s after its login answer, the fresh one at most 3 s
+    // (plus one request) after its login request.
+    let app = TestApp::spawn_with(&["--session-idle", "6s"]).await;
     app.sign_up("alice").await;
     let old = log_in_with(&app, "alice", FIREFOX_WINDOWS).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     let fresh = log_in_with(&app, "alice", CHROME_LINUX).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
 
     let sessions = list(&app, &fresh).await;
 
