@@ -1,12 +1,17 @@
 //! Sessions in Redis or Valkey, for several server instances sharing them.
 //!
 //! Keys, all under the configured prefix (`sesame:` by default):
-//! - `session:<handle>`: a hash with the user id (`u`), the record's data as JSON (`d`) and
-//!   when it ends (`e`, Unix seconds); the key expires then, by Redis' own TTL;
-//! - `user:<user id>`: the set of that user's session handles (the user index), expiring
-//!   with the last of them;
-//! - `expiries`: a sorted set of `<handle>|<user id>` by end time, read by the sweep to note
-//!   each expiry in the audit trail (Redis deletes the session itself).
+//! - `session:<handle>`: the record's data as JSON, the same text the SQL stores keep; the
+//!   key expires when the session ends, by Redis' own TTL;
+//! - `user:<user id>`: that user's session handles, each scored by when it ends (the user
+//!   index), expiring with the last of them;
+//! - `expiries`: `<handle>|<user id>` scored by when each session ends, read by the sweep to
+//!   note each expiry in the audit trail (Redis deletes the session itself).
+//!
+//! The shapes are picked for memory (`make bench` prints bytes per session): a plain string
+//! stays one allocation where a hash holding a long value would not, and a user's few
+//! handles fit Redis' compact small-sorted-set encoding where a set of strings would not
+//! (Redis 7.0). The handles stay hex, so that `redis-cli` shows keys a person can read.
 //!
 //! Every change runs as one Lua script, so the session, the index and the expiries never
 //! disagree, whatever runs beside it.
@@ -18,7 +23,7 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use app::{
-    auth::session::{ListedSession, UserSessions},
+    auth::session::{ListedSession, UserSessions, USER_ID_KEY},
     error::AppError,
 };
 use async_trait::async_trait;
@@ -40,18 +45,27 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Expiries noted per sweep script run (the sweep repeats until none are left).
 const SWEEP_BATCH: usize = 500;
 
-/// Adds a session to its user's index and to the expiries, keeping the index alive as long
-/// as its longest-lived session. `EXPIRETIME` needs Redis 7 (or Valkey).
-const INDEX: &str = r"
+/// Shared by every script: adding a session to its user's index and to the expiries (the
+/// index lives as long as its longest-lived session; `EXPIRETIME` needs Redis 7 or Valkey),
+/// taking it off both, and reading a record's owner (`{user_key}` is the data's user id
+/// key, filled in when the scripts are built; unreadable data has none).
+const COMMON: &str = r"
 local function index(prefix, user, handle, ends)
   local set = prefix .. 'user:' .. user
-  redis.call('SADD', set, handle)
+  redis.call('ZADD', set, ends, handle)
   if redis.call('EXPIRETIME', set) < ends then redis.call('EXPIREAT', set, ends) end
   redis.call('ZADD', prefix .. 'expiries', ends, handle .. '|' .. user)
 end
 local function unindex(prefix, user, handle)
-  redis.call('SREM', prefix .. 'user:' .. user, handle)
+  redis.call('ZREM', prefix .. 'user:' .. user, handle)
   redis.call('ZREM', prefix .. 'expiries', handle .. '|' .. user)
+end
+local function owner(data)
+  local ok, record = pcall(cjson.decode, data)
+  if ok and type(record) == 'table' and type(record['{user_key}']) == 'string' then
+    return record['{user_key}']
+  end
+  return ''
 end
 ";
 
@@ -61,29 +75,38 @@ end
 /// Answers 1 if written.
 const WRITE: &str = r"
 local key = ARGV[1] .. 'session:' .. ARGV[2]
-local before = redis.call('HGET', key, 'u')
+local before = redis.call('GET', key)
 if ARGV[6] == 'new' then
   if before then return 0 end
 else
   if not before then return 0 end
-  if before ~= '' and before ~= ARGV[3] then unindex(ARGV[1], before, ARGV[2]) end
+  local was = owner(before)
+  if was ~= '' and was ~= ARGV[3] then unindex(ARGV[1], was, ARGV[2]) end
 end
 local ends = tonumber(ARGV[5])
-redis.call('HSET', key, 'u', ARGV[3], 'd', ARGV[4], 'e', ends)
-redis.call('EXPIREAT', key, ends)
+redis.call('SET', key, ARGV[4], 'EXAT', ends)
 if ARGV[3] ~= '' then index(ARGV[1], ARGV[3], ARGV[2], ends) end
 return 1
+";
+
+/// ARGV: prefix, handle. Answers the record's data and when it ends, or nothing.
+const LOAD: &str = r"
+local key = ARGV[1] .. 'session:' .. ARGV[2]
+local data = redis.call('GET', key)
+if not data then return false end
+return {data, redis.call('EXPIRETIME', key)}
 ";
 
 /// ARGV: prefix, handle, user ('' for whoever owns it). Deletes the session if it belongs
 /// to that user; answers 1 if it did.
 const END: &str = r"
 local key = ARGV[1] .. 'session:' .. ARGV[2]
-local owner = redis.call('HGET', key, 'u')
-if not owner then return 0 end
-if ARGV[3] ~= '' and owner ~= ARGV[3] then return 0 end
+local data = redis.call('GET', key)
+if not data then return 0 end
+local user = owner(data)
+if ARGV[3] ~= '' and user ~= ARGV[3] then return 0 end
 redis.call('DEL', key)
-if owner ~= '' then unindex(ARGV[1], owner, ARGV[2]) end
+if user ~= '' then unindex(ARGV[1], user, ARGV[2]) end
 return 1
 ";
 
@@ -91,7 +114,7 @@ return 1
 /// Handles whose session has expired are left to the sweep, which notes their expiry.
 const END_ALL_BUT: &str = r"
 local ended = 0
-for _, handle in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'user:' .. ARGV[2])) do
+for _, handle in ipairs(redis.call('ZRANGE', ARGV[1] .. 'user:' .. ARGV[2], 0, -1)) do
   if handle ~= ARGV[3] and redis.call('DEL', ARGV[1] .. 'session:' .. handle) == 1 then
     ended = ended + 1
     unindex(ARGV[1], ARGV[2], handle)
@@ -104,11 +127,12 @@ return ended
 /// sessions. (Handles of expired sessions stay in the index until the sweep notes them.)
 const LIST: &str = r"
 local found = {}
-for _, handle in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'user:' .. ARGV[2])) do
-  local record = redis.call('HMGET', ARGV[1] .. 'session:' .. handle, 'u', 'd', 'e')
-  if record[1] == ARGV[2] and tonumber(record[3]) > tonumber(ARGV[3]) then
+local index = ARGV[1] .. 'user:' .. ARGV[2]
+for _, handle in ipairs(redis.call('ZRANGE', index, '(' .. ARGV[3], '+inf', 'BYSCORE')) do
+  local data = redis.call('GET', ARGV[1] .. 'session:' .. handle)
+  if data and owner(data) == ARGV[2] then
     table.insert(found, handle)
-    table.insert(found, record[2])
+    table.insert(found, data)
   end
 end
 return found
@@ -122,8 +146,8 @@ local due = redis.call('ZRANGE', ARGV[1] .. 'expiries', '-inf', ARGV[2], 'BYSCOR
 local expired = {}
 for _, entry in ipairs(due) do
   local handle, user = string.match(entry, '^([^|]*)|(.*)$')
-  local ends = redis.call('HGET', ARGV[1] .. 'session:' .. handle, 'e')
-  if ends then
+  local ends = redis.call('EXPIRETIME', ARGV[1] .. 'session:' .. handle)
+  if ends > 0 then
     redis.call('ZADD', ARGV[1] .. 'expiries', ends, entry)
   else
     unindex(ARGV[1], user, handle)
@@ -142,6 +166,7 @@ pub struct RedisSessionStore {
 
 struct Scripts {
     write: Script,
+    load: Script,
     end: Script,
     end_all_but: Script,
     list: Script,
@@ -169,9 +194,11 @@ impl RedisSessionStore {
         let redis = ConnectionManager::new_with_config(client, config)
             .await
             .context("cannot connect to the session store (SESSION_STORE_URL)")?;
-        let script = |body: &str| Script::new(&format!("{INDEX}{body}"));
+        let common = COMMON.replace("{user_key}", USER_ID_KEY);
+        let script = |body: &str| Script::new(&format!("{common}{body}"));
         let scripts = Scripts {
             write: script(WRITE),
+            load: script(LOAD),
             end: script(END),
             end_all_but: script(END_ALL_BUT),
             list: script(LIST),
@@ -269,16 +296,11 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let key = format!("{}session:{}", self.prefix, hex(&id_hash(id)));
-        let (data, ends): (Option<String>, Option<i64>) = redis::cmd("HMGET")
-            .arg(&key)
-            .arg("d")
-            .arg("e")
-            .query_async(&mut self.redis.clone())
-            .await
-            .map_err(backend)?;
-        match (data, ends) {
-            (Some(data), Some(ends)) if ends > now() => decode(id, &data, ends).map(Some),
+        let handle = hex(&id_hash(id));
+        let found: Option<(String, i64)> =
+            self.run(&self.scripts.load, &[&handle]).await.map_err(backend)?;
+        match found {
+            Some((data, ends)) if ends > now() => decode(id, &data, ends).map(Some),
             _ => Ok(None),
         }
     }

@@ -214,8 +214,10 @@ impl TestApp {
         if self.store.redis.is_some() {
             let user_id = self.user_id(username).await;
             let (mut redis, prefix) = self.store.redis().await.expect("Redis");
-            let handles: Vec<String> = redis::cmd("SMEMBERS")
+            let handles: Vec<String> = redis::cmd("ZRANGE")
                 .arg(format!("{prefix}user:{user_id}"))
+                .arg(0)
+                .arg(-1)
                 .query_async(&mut redis)
                 .await
                 .expect("Redis answers");
@@ -250,9 +252,8 @@ impl TestApp {
     pub async fn session_data(&self, cookie_value: &str) -> Option<serde_json::Value> {
         let hash = id_hash(cookie_value)?;
         let data: Option<String> = if let Some((mut redis, prefix)) = self.store.redis().await {
-            redis::cmd("HGET")
+            redis::cmd("GET")
                 .arg(format!("{prefix}session:{}", hex(&hash)))
-                .arg("d")
                 .query_async(&mut redis)
                 .await
                 .expect("Redis answers")

@@ -255,7 +255,7 @@ async fn listing_a_users_sessions_reads_the_user_index_not_the_whole_table() {
             assert!(plan.iter().any(|step| step.contains("sessions_user_id")), "{plan:?}");
         }
         _ => {
-            // In Redis the index is a set per user: alice's holds her session and no other.
+            // In Redis the index is a sorted set per user: alice's holds her session only.
             let (url, prefix) = app.store.redis.clone().expect("Redis");
             let mut redis = redis::Client::open(url)
                 .expect("a URL")
@@ -263,8 +263,10 @@ async fn listing_a_users_sessions_reads_the_user_index_not_the_whole_table() {
                 .await
                 .expect("Redis");
             let user_id = app.user_id("alice").await;
-            let handles: Vec<String> = redis::cmd("SMEMBERS")
+            let handles: Vec<String> = redis::cmd("ZRANGE")
                 .arg(format!("{prefix}user:{user_id}"))
+                .arg(0)
+                .arg(-1)
                 .query_async(&mut redis)
                 .await
                 .expect("Redis answers");
