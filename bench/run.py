@@ -6,7 +6,8 @@ prints one table of numbers and ratios measured side by side in this one run.
     python3 bench/run.py --seconds 10 --sessions 100000
 
 For each store (SQLite, PostgreSQL, PostgreSQL + Redis): an anonymous page, an
-authenticated light request (POST /api/current_user), the account page, a login storm
+authenticated light request (POST /api/current_user) and the same without a session
+(the bound a session cache could reach), the account page, a login storm
 with real Argon2 and the latency of authenticated requests during it, and what 100k
 sessions cost in the store and in the server's memory. Beside them: a bare axum handler
 (the ceiling), the Argon2 verifications per second the machine allows, and the release
@@ -214,6 +215,8 @@ def bench_store(store, stores, args, ceiling_conns):
     say(f"{store}: pages and light requests")
     r["anonymous"] = wrk(f"{base}/", secs, ceiling_conns, page_script(None))
     r["light"] = wrk(f"{base}/api/current_user", secs, ceiling_conns, post_script(cookie))
+    # The same request with no session: everything but the store, the most a cache could give.
+    r["light_anonymous"] = wrk(f"{base}/api/current_user", secs, ceiling_conns, post_script(None))
     r["account"] = wrk(f"{base}/account", secs, ceiling_conns, page_script(cookie))
     r["static"] = wrk(f"{base}/pkg/sesame.css", secs, 1)
 
@@ -264,6 +267,8 @@ def table(results, ceiling, hashes, files, args):
     row("  × ceiling", lambda r: f"{r['anonymous']['rps'] / ceiling['rps']:.2f}")
     row("authenticated light request, req/s", lambda r: f"{r['light']['rps']:.0f}")
     row("  × ceiling", lambda r: f"{r['light']['rps'] / ceiling['rps']:.2f}", "≥ 0.5 (SQLite)")
+    row("the same, no session to read, req/s", lambda r: f"{r['light_anonymous']['rps']:.0f}")
+    row("  × ceiling", lambda r: f"{r['light_anonymous']['rps'] / ceiling['rps']:.2f}")
     row("account page, req/s", lambda r: f"{r['account']['rps']:.0f}")
     row("  × ceiling", lambda r: f"{r['account']['rps'] / ceiling['rps']:.2f}")
     row("static file on one connection, req/s", lambda r: f"{r['static']['rps']:.0f}")

@@ -1,6 +1,6 @@
 //! Sessions in Redis or Valkey, for several server instances sharing them.
 //!
-//! Keys, all under the configured prefix (`sesame:` by default):
+//! Keys, all under the configured prefix (`sesame:` by default) and then [`LAYOUT`]:
 //! - `session:<handle>`: the record's data as JSON, the same text the SQL stores keep; the
 //!   key expires when the session ends, by Redis' own TTL;
 //! - `user:<user id>`: that user's session handles, each scored by when it ends (the user
@@ -36,6 +36,10 @@ use tower_sessions::session_store::{self, SessionStore};
 use uuid::Uuid;
 
 use super::{decode, encode, expires_at, hex, id_hash, now, unhex, user_id};
+
+/// Names this layout of keys. Keys of an earlier layout (none of them has this part) are
+/// never read: their sessions are signed out by an upgrade, and they expire by themselves.
+pub const LAYOUT: &str = "v2:";
 
 /// How long a command may wait for an answer before the request gets a 503.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -204,7 +208,8 @@ impl RedisSessionStore {
             list: script(LIST),
             sweep: script(SWEEP),
         };
-        let store = Self { redis, prefix: prefix.into(), scripts: Arc::new(scripts) };
+        let prefix = format!("{prefix}{LAYOUT}").into();
+        let store = Self { redis, prefix, scripts: Arc::new(scripts) };
         anyhow::ensure!(store.is_usable().await, "the session store does not take writes");
         Ok(store)
     }

@@ -93,12 +93,13 @@ impl TestStore {
         }
     }
 
-    async fn redis(&self) -> Option<(redis::aio::MultiplexedConnection, &str)> {
+    /// A connection to the test's Redis, and what the names of its keys start with.
+    pub async fn redis(&self) -> Option<(redis::aio::MultiplexedConnection, String)> {
         let (url, prefix) = self.redis.as_ref()?;
         let client = redis::Client::open(url.as_str()).expect("a Redis URL");
         let connection =
             client.get_multiplexed_async_connection().await.expect("the test reaches Redis");
-        Some((connection, prefix))
+        Some((connection, format!("{prefix}{}", server::session_store::redis::LAYOUT)))
     }
 }
 

@@ -256,12 +256,7 @@ async fn listing_a_users_sessions_reads_the_user_index_not_the_whole_table() {
         }
         _ => {
             // In Redis the index is a sorted set per user: alice's holds her session only.
-            let (url, prefix) = app.store.redis.clone().expect("Redis");
-            let mut redis = redis::Client::open(url)
-                .expect("a URL")
-                .get_multiplexed_async_connection()
-                .await
-                .expect("Redis");
+            let (mut redis, prefix) = app.store.redis().await.expect("Redis");
             let user_id = app.user_id("alice").await;
             let handles: Vec<String> = redis::cmd("ZRANGE")
                 .arg(format!("{prefix}user:{user_id}"))
@@ -342,4 +337,41 @@ async fn upgrading_an_old_hash_never_undoes_a_password_change_made_meanwhile() {
 
     assert_eq!(app.visitor().log_in("alice", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.visitor().log_in("alice", new_password).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn keys_of_the_earlier_redis_layout_sign_nobody_in_and_block_no_login() {
+    let app = TestApp::spawn().await;
+    let alice = app.sign_up("alice").await;
+    let Some((mut redis, prefix)) = app.store.redis().await else {
+        return; // Only the Redis store has had another layout.
+    };
+    // What the earlier layout left: a hash per session and a set per user, right under the
+    // configured prefix, here for a session of alice that has not ended yet.
+    let configured = prefix.strip_suffix(server::session_store::redis::LAYOUT).expect("a layout");
+    let user_id = app.user_id("alice").await;
+    let old_cookie = tower_sessions::session::Id::default().to_string();
+    let old = hex(&id_hash(&old_cookie).expect("an id"));
+    let ends = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    let data = app.session_data(&alice).await.expect("alice's session").to_string();
+    let mut planted = redis::pipe();
+    planted
+        .cmd("HSET")
+        .arg(format!("{configured}session:{old}"))
+        .arg(&["u", &user_id, "d", &data, "e", &ends.to_string()])
+        .cmd("SADD")
+        .arg(format!("{configured}user:{user_id}"))
+        .arg(&old)
+        .cmd("ZADD")
+        .arg(format!("{configured}expiries"))
+        .arg(ends)
+        .arg(format!("{old}|{user_id}"));
+    planted.query_async::<()>(&mut redis).await.expect("Redis takes the old keys");
+
+    assert!(!app.is_signed_in(&old_cookie).await, "an old-layout session is not read");
+    let fresh = log_in_with(&app, "alice", CHROME_LINUX).await;
+    assert_eq!(list(&app, &fresh).await.len(), 2, "alice's two sessions of this layout");
+    let ended = app.post_form("/api/revoke_other_sessions", Some(&fresh), &[]).await;
+    assert_eq!(ended.json::<Value>().await.expect("JSON")["ended"], 1);
+    assert!(app.is_signed_in(&fresh).await && !app.is_signed_in(&alice).await);
 }
