@@ -81,10 +81,13 @@ pub async fn signup(
         users::Created::UsernameTaken => return Err(taken(username)),
     };
 
-    let new = NewSession { user_id, credential_version: 0, remember: false, client: &client };
-    let session = AuthSession::current().await?.begin(new, &state.sessions).await?;
+    // The account exists from here on, whether or not a session can be started for it: the
+    // trail says so first. (If the session store fails now, the answer is a 503 and the new
+    // user signs in later with the password just chosen.)
     crate::request_span::record_user(user_id);
     Entry::new(Event::SignedUp, &client).user(user_id, &username).record(&state.db).await?;
+    let new = NewSession { user_id, credential_version: 0, remember: false, client: &client };
+    let session = AuthSession::current().await?.begin(new, &state.sessions).await?;
 
     let next = after_sign_in(next.as_deref()).to_owned();
     form_post::see_other(&next);

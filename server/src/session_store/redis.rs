@@ -4,7 +4,10 @@
 //! - `session:<handle>`: the record's data as JSON, the same text the SQL stores keep; the
 //!   key expires when the session ends, by Redis' own TTL;
 //! - `user:<user id>`: that user's session handles, each scored by when it ends (the user
-//!   index), expiring with the last of them;
+//!   index). It has no TTL: the sweep takes each handle off as its session expires, and
+//!   Redis drops the key once it is empty. So a Redis that evicts keys with a TTL when full
+//!   (`volatile-*`) may take sessions, signing them out, but never an index while its
+//!   sessions live; `allkeys-*` could, and gets a warning at start-up;
 //! - `expiries`: `<handle>|<user id>` scored by when each session ends, read by the sweep to
 //!   note each expiry in the audit trail (Redis deletes the session itself).
 //!
@@ -49,15 +52,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Expiries noted per sweep script run (the sweep repeats until none are left).
 const SWEEP_BATCH: usize = 500;
 
-/// Shared by every script: adding a session to its user's index and to the expiries (the
-/// index lives as long as its longest-lived session; `EXPIRETIME` needs Redis 7 or Valkey),
+/// Shared by every script: adding a session to its user's index and to the expiries,
 /// taking it off both, and reading a record's owner (`{user_key}` is the data's user id
 /// key, filled in when the scripts are built; unreadable data has none).
 const COMMON: &str = r"
 local function index(prefix, user, handle, ends)
-  local set = prefix .. 'user:' .. user
-  redis.call('ZADD', set, ends, handle)
-  if redis.call('EXPIRETIME', set) < ends then redis.call('EXPIREAT', set, ends) end
+  redis.call('ZADD', prefix .. 'user:' .. user, ends, handle)
   redis.call('ZADD', prefix .. 'expiries', ends, handle .. '|' .. user)
 end
 local function unindex(prefix, user, handle)
@@ -211,7 +211,28 @@ impl RedisSessionStore {
         let prefix = format!("{prefix}{LAYOUT}").into();
         let store = Self { redis, prefix, scripts: Arc::new(scripts) };
         anyhow::ensure!(store.is_usable().await, "the session store does not take writes");
+        store.warn_of_eviction().await;
         Ok(store)
+    }
+
+    /// Warns when Redis, once full, may evict any key: a user's index could then go while
+    /// their sessions live, and "sign out the other sessions" would miss them. (Managed
+    /// Redis often refuses CONFIG; then nothing is said.)
+    async fn warn_of_eviction(&self) {
+        let policy: redis::RedisResult<Vec<String>> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("maxmemory-policy")
+            .query_async(&mut self.redis.clone())
+            .await;
+        match policy.as_deref() {
+            Ok([_, policy]) if policy.starts_with("allkeys-") => tracing::warn!(
+                policy,
+                "the session store's Redis evicts any key when full, user indexes included; \
+                 use maxmemory-policy noeviction (or a volatile-* policy)"
+            ),
+            Ok(_) => {}
+            Err(err) => tracing::debug!(error = %err, "cannot read Redis' eviction policy"),
+        }
     }
 
     /// Whether Redis takes a write: a PING would pass on a read-only replica, or on a Redis

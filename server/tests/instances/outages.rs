@@ -89,6 +89,8 @@ async fn c19_a_redis_that_refuses_writes_gets_503s_not_bare_500s() {
     let call = instance.post("/api/current_user", Some(&cookie), &[]).await;
     let page = instance.page("/account", &cookie).await;
     let (health, _) = instance.health().await;
+    let fields = [("username", "bob"), ("password", PASSWORD), ("password_confirm", PASSWORD)];
+    let signup = instance.post("/api/signup", None, &fields).await;
     config("0");
 
     assert_eq!(call.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -97,6 +99,14 @@ async fn c19_a_redis_that_refuses_writes_gets_503s_not_bare_500s() {
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(health, StatusCode::SERVICE_UNAVAILABLE, "/healthz tries a write");
     assert!(instance.is_signed_in(&cookie).await, "the session is still there");
+
+    // The sign-up made the account but could not start its session: it said so (503), the
+    // trail notes the account, and the password chosen signs in once Redis takes writes.
+    assert_eq!(signup.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let login = instance.log_in("bob", PASSWORD).await;
+    let bob = session_cookie(&login).expect("bob signs in").value;
+    let account = instance.page("/account", &bob).await.text().await.expect("a page");
+    assert!(account.contains("Account created"), "the trail lost the sign-up");
 }
 
 #[tokio::test]
@@ -144,4 +154,64 @@ async fn the_stores_can_be_reached_over_tls_with_their_certificates_verified() {
     assert!(!ok && said.to_lowercase().contains("certificate"), "{said}");
     let (ok, said) = sesame(&store, &trust, &["sessions", "list", "--user", "alice"]);
     assert!(ok, "{said}");
+}
+
+#[tokio::test]
+async fn a_redis_evicting_keys_with_a_ttl_takes_sessions_but_never_an_index_they_need() {
+    // A full Redis under a `volatile-*` policy makes room by deleting keys that have a TTL,
+    // picked by its own rule. This does the same, deterministically: it deletes every other
+    // such key. Sessions may go (they are signed out); a user's index must not, or the
+    // sessions left would be missing from the list and from "sign out the others".
+    let dir = tempfile::tempdir().expect("a directory");
+    let redis = Redis::new(dir.path());
+    let mut store = TestStore::postgres().await;
+    store.redis = Some((redis.url(), "evict:".to_owned()));
+    let instance = Instance::start(&store.args(), &[]).await;
+    let redis_cli = |args: &[&str]| {
+        let port = redis.port.to_string();
+        let output = Command::new("redis-cli")
+            .args(["-p", &port])
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let mut users = Vec::new();
+    for n in 0..20 {
+        let name = format!("user{n}");
+        let first = instance.sign_up(&name).await;
+        let second = session_cookie(&instance.log_in(&name, PASSWORD).await).expect("a session");
+        users.push((name, [first, second.value]));
+    }
+
+    let mut keys: Vec<String> =
+        redis_cli(&["--scan", "--pattern", "evict:*"]).lines().map(str::to_owned).collect();
+    keys.sort();
+    let volatile: Vec<&String> =
+        keys.iter().filter(|key| redis_cli(&["TTL", key]).trim() != "-1").collect();
+    for key in volatile.iter().step_by(2) {
+        redis_cli(&["DEL", key]);
+    }
+
+    let mut still_signed_in = 0;
+    for (name, cookies) in &users {
+        let mut live = Vec::new();
+        for cookie in cookies {
+            if instance.is_signed_in(cookie).await {
+                live.push(cookie);
+            }
+        }
+        still_signed_in += live.len();
+        let Some(this) = live.first() else { continue };
+        let listed = instance.post("/api/list_sessions", Some(this), &[]).await;
+        let listed: serde_json::Value = listed.json().await.expect("a list");
+        assert_eq!(listed.as_array().map(Vec::len), Some(live.len()), "{name}: {listed}");
+        let ended = instance.post("/api/revoke_other_sessions", Some(this), &[]).await;
+        let ended: serde_json::Value = ended.json().await.expect("a count");
+        assert_eq!(ended["ended"], live.len() - 1, "{name}");
+        for other in &live[1..] {
+            assert!(!instance.is_signed_in(other).await, "{name}: a session outlived sign-out");
+        }
+    }
+    assert!(still_signed_in > 0, "every session went: nothing left to check");
 }
