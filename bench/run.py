@@ -279,7 +279,7 @@ def table(results, ceiling, hashes, files, args):
     row("  × idle", lambda r: f"{r['during']['p99'] / r['idle']['p99']:.2f}", "≤ 3")
     row("store bytes per session", lambda r: f"{r['store_bytes']:.0f}", "≤ 1024")
     row("server memory bytes per session", lambda r: f"{r['memory_bytes']:.1f}", "≤ 1024")
-    row(f"requests over {args.sessions // 1000}k sessions, req/s", lambda r: f"{r['spread']['rps']:.0f}")
+    row(f"light requests over {args.sessions // 1000}k sessions, req/s", lambda r: f"{r['spread']['rps']:.0f}")
 
     widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
     lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]

@@ -25,7 +25,8 @@ pub const USER_ID_KEY: &str = "user_id";
 /// record is not found after this moment, and the periodic sweep deletes it.
 pub const EXPIRES_AT_KEY: &str = "expires_at";
 const SIGNED_IN_AT_KEY: &str = "signed_in_at";
-const LAST_SEEN_KEY: &str = "last_seen";
+/// Key of the session's last use (Unix seconds), which the idle timeout counts from.
+pub const LAST_SEEN_KEY: &str = "last_seen";
 const REMEMBER_KEY: &str = "remember";
 const CREDENTIAL_VERSION_KEY: &str = "credential_version";
 /// When the user last proved who they are on this session (sign-in, or a password asked
