@@ -213,15 +213,8 @@ impl TestApp {
     /// How many session records of this user the store holds.
     pub async fn sessions_of(&self, username: &str) -> i64 {
         if self.store.redis.is_some() {
-            let user_id = self.user_id(username).await;
+            let handles = self.redis_index(username).await;
             let (mut redis, prefix) = self.store.redis().await.expect("Redis");
-            let handles: Vec<String> = redis::cmd("ZRANGE")
-                .arg(format!("{prefix}user:{user_id}"))
-                .arg(0)
-                .arg(-1)
-                .query_async(&mut redis)
-                .await
-                .expect("Redis answers");
             let mut live = 0;
             for handle in handles {
                 let exists: bool = redis::cmd("EXISTS")
@@ -242,6 +235,19 @@ impl TestApp {
         .fetch_one(&db)
         .await
         .expect("a count")
+    }
+
+    /// The handles in this user's index in Redis, expired or not.
+    pub async fn redis_index(&self, username: &str) -> Vec<String> {
+        let user_id = self.user_id(username).await;
+        let (mut redis, prefix) = self.store.redis().await.expect("sessions in Redis");
+        redis::cmd("ZRANGE")
+            .arg(format!("{prefix}user:{user_id}"))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut redis)
+            .await
+            .expect("Redis answers")
     }
 
     /// Whether the store has a record for this cookie value (looked up by its hash).

@@ -256,15 +256,7 @@ async fn listing_a_users_sessions_reads_the_user_index_not_the_whole_table() {
         }
         _ => {
             // In Redis the index is a sorted set per user: alice's holds her session only.
-            let (mut redis, prefix) = app.store.redis().await.expect("Redis");
-            let user_id = app.user_id("alice").await;
-            let handles: Vec<String> = redis::cmd("ZRANGE")
-                .arg(format!("{prefix}user:{user_id}"))
-                .arg(0)
-                .arg(-1)
-                .query_async(&mut redis)
-                .await
-                .expect("Redis answers");
+            let handles = app.redis_index("alice").await;
             let handle = |cookie: &str| hex(&id_hash(cookie).expect("a session id"));
             assert_eq!(handles, vec![handle(&alice)]);
             assert!(!handles.contains(&handle(&bob)));

@@ -1,14 +1,15 @@
-//! C19: a store that goes away, or refuses writes; and stores reached over TLS.
+//! C19: a store that goes away, or refuses writes, or evicts keys; and stores reached over
+//! TLS.
 
 use std::{
-    process::{Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
 use reqwest::StatusCode;
 
 use crate::{
-    fixtures::{certificates, run, Daemon, Instance, Postgres, Redis},
+    fixtures::{certificates, Daemon, Instance, Postgres, Redis},
     helpers::{session_cookie, TestStore, PASSWORD},
 };
 
@@ -77,11 +78,7 @@ async fn c19_a_redis_that_refuses_writes_gets_503s_not_bare_500s() {
     let instance = Instance::start(&store.args(), &["--session-idle", "10s"]).await;
     let cookie = instance.sign_up("alice").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let config = |value: &str| {
-        let port = redis.port.to_string();
-        let mut command = Command::new("redis-cli");
-        run(command.args(["-p", &port, "CONFIG", "SET", "maxmemory", value]).stdout(Stdio::null()));
-    };
+    let config = |value: &str| redis.cli(&["CONFIG", "SET", "maxmemory", value]);
 
     // Out of memory: reads pass, writes are refused, as on a full Redis or a read-only
     // replica after a failover.
@@ -167,15 +164,6 @@ async fn a_redis_evicting_keys_with_a_ttl_takes_sessions_but_never_an_index_they
     let mut store = TestStore::postgres().await;
     store.redis = Some((redis.url(), "evict:".to_owned()));
     let instance = Instance::start(&store.args(), &[]).await;
-    let redis_cli = |args: &[&str]| {
-        let port = redis.port.to_string();
-        let output = Command::new("redis-cli")
-            .args(["-p", &port])
-            .args(args)
-            .output()
-            .expect("redis-cli runs");
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
     let mut users = Vec::new();
     for n in 0..20 {
         let name = format!("user{n}");
@@ -185,12 +173,12 @@ async fn a_redis_evicting_keys_with_a_ttl_takes_sessions_but_never_an_index_they
     }
 
     let mut keys: Vec<String> =
-        redis_cli(&["--scan", "--pattern", "evict:*"]).lines().map(str::to_owned).collect();
+        redis.cli(&["--scan", "--pattern", "evict:*"]).lines().map(str::to_owned).collect();
     keys.sort();
     let volatile: Vec<&String> =
-        keys.iter().filter(|key| redis_cli(&["TTL", key]).trim() != "-1").collect();
+        keys.iter().filter(|key| redis.cli(&["TTL", key]).trim() != "-1").collect();
     for key in volatile.iter().step_by(2) {
-        redis_cli(&["DEL", key]);
+        redis.cli(&["DEL", key]);
     }
 
     let mut still_signed_in = 0;
