@@ -248,6 +248,11 @@ pub enum AppError {
     #[error("Sesame cannot reach its storage right now. Please try again shortly.")]
     Unavailable {},
 
+    /// A sign-up made the account, but its session could not start (the session store
+    /// failed just then): signing up again would find the name taken, logging in works.
+    #[error("Your account is ready, but signing you in failed just now. Log in in a moment.")]
+    SignedUpNotSignedIn {},
+
     /// Our own failure; the details are in the server log, not in the answer.
     #[error("Something went wrong on our side. Please try again.")]
     Internal {},

@@ -39,7 +39,9 @@ pub fn status_for(error: &AppError) -> StatusCode {
         AppError::RequestTimeout {} => StatusCode::REQUEST_TIMEOUT,
         AppError::HeadersTooLarge {} => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         AppError::UnsupportedMediaType {} => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        AppError::Unavailable {} => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Unavailable {} | AppError::SignedUpNotSignedIn {} => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         AppError::Internal {} => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

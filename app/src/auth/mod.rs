@@ -271,7 +271,9 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         let status = match error {
-            AppError::Unavailable {} => http::StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable {} | AppError::SignedUpNotSignedIn {} => {
+                http::StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => http::StatusCode::INTERNAL_SERVER_ERROR,
         };
         response.set_status(status);

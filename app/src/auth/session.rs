@@ -211,7 +211,13 @@ impl AuthSession {
         self.insert(IP_KEY, new.client.ip_text()).await?;
         self.insert(USER_AGENT_KEY, &new.client.user_agent).await?;
         self.extend(new.remember, at, at, policy).await?;
-        self.store_now().await?;
+        if let Err(err) = self.store_now().await {
+            // Nothing was stored: drop the data too, so that the session layer does not try
+            // to store it again after the handler (which would replace this error's answer,
+            // a form's redirect back with its message, by a bare failure).
+            self.0.clear().await;
+            return Err(err);
+        }
         Ok(SignedIn {
             user_id: new.user_id,
             signed_in_at: now,

@@ -82,12 +82,15 @@ pub async fn signup(
     };
 
     // The account exists from here on, whether or not a session can be started for it: the
-    // trail says so first. (If the session store fails now, the answer is a 503 and the new
-    // user signs in later with the password just chosen.)
+    // trail says so first, and a session store failing now gets an answer that says the
+    // account is there (signing up again would only find the name taken).
     crate::request_span::record_user(user_id);
     Entry::new(Event::SignedUp, &client).user(user_id, &username).record(&state.db).await?;
     let new = NewSession { user_id, credential_version: 0, remember: false, client: &client };
-    let session = AuthSession::current().await?.begin(new, &state.sessions).await?;
+    let session = match AuthSession::current().await?.begin(new, &state.sessions).await {
+        Err(AppError::Unavailable {}) => return Err(AppError::SignedUpNotSignedIn {}),
+        started => started?,
+    };
 
     let next = after_sign_in(next.as_deref()).to_owned();
     form_post::see_other(&next);

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 
 use crate::{
     fixtures::{certificates, Daemon, Instance, Postgres, Redis},
-    helpers::{session_cookie, TestStore, PASSWORD},
+    helpers::{encode, session_cookie, TestStore, PASSWORD},
 };
 
 /// The outage script, the same for either store: a signed-in user, the store stops, every
@@ -88,6 +88,18 @@ async fn c19_a_redis_that_refuses_writes_gets_503s_not_bare_500s() {
     let (health, _) = instance.health().await;
     let fields = [("username", "bob"), ("password", PASSWORD), ("password_confirm", PASSWORD)];
     let signup = instance.post("/api/signup", None, &fields).await;
+    // The same without JavaScript: a plain form post, answered by a redirect to the form.
+    let fields = [("username", "carol"), ("password", PASSWORD), ("password_confirm", PASSWORD)];
+    let plain_form = instance
+        .http
+        .post(format!("{}/api/signup", instance.base))
+        .header("Accept", "text/html")
+        .header("Referer", format!("{}/signup", instance.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(encode(&fields))
+        .send()
+        .await
+        .expect("an answer");
     config("0");
 
     assert_eq!(call.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -100,6 +112,14 @@ async fn c19_a_redis_that_refuses_writes_gets_503s_not_bare_500s() {
     // The sign-up made the account but could not start its session: it said so (503), the
     // trail notes the account, and the password chosen signs in once Redis takes writes.
     assert_eq!(signup.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let said: serde_json::Value = signup.json().await.expect("a JSON error");
+    assert_eq!(said["error"], "signed_up_not_signed_in", "{said}");
+    assert_eq!(plain_form.status(), StatusCode::SEE_OTHER);
+    let back = plain_form.headers()["location"].to_str().expect("a location").to_owned();
+    assert!(back.starts_with("/signup?"), "{back}");
+    let form = instance.http.get(format!("{}{back}", instance.base)).send().await;
+    let form = form.expect("the form").text().await.expect("a page");
+    assert!(form.contains("Your account is ready"), "the form does not say the account is there");
     let login = instance.log_in("bob", PASSWORD).await;
     let bob = session_cookie(&login).expect("bob signs in").value;
     let account = instance.page("/account", &bob).await.text().await.expect("a page");
