@@ -291,6 +291,9 @@ impl AuthSession {
 
         if now - last_seen >= policy.touch_interval(remember) {
             self.extend(remember, signed_in_at, now, policy).await?;
+            // TODO: when this fails on a plain form post, the session layer retries the save
+            // after the form's redirect, and its failure turns the form's answer into a JSON
+            // 503; tower-sessions offers no way to mark the session as saved.
             self.store_now().await?;
         }
         Ok(())
