@@ -57,12 +57,18 @@ async fn survives_an_outage(instance: &Instance, store: &mut dyn Daemon, failing
     assert_eq!(instance.log_in("alice", PASSWORD).await.status(), StatusCode::OK);
 }
 
+/// A Redis of the test's own (to stop or reconfigure), with PostgreSQL for the users.
+async fn own_redis(prefix: &str) -> (tempfile::TempDir, Redis, TestStore) {
+    let dir = tempfile::tempdir().expect("a directory");
+    let redis = Redis::new(dir.path());
+    let store =
+        TestStore { redis: Some((redis.url(), prefix.to_owned())), ..TestStore::postgres().await };
+    (dir, redis, store)
+}
+
 #[tokio::test]
 async fn c19_when_redis_goes_away_session_requests_get_503_and_resume_when_it_returns() {
-    let dir = tempfile::tempdir().expect("a directory");
-    let mut redis = Redis::new(dir.path());
-    let mut store = TestStore::postgres().await;
-    store.redis = Some((redis.url(), "outage:".to_owned()));
+    let (_dir, mut redis, store) = own_redis("outage:").await;
     let instance = Instance::start(&store.args(), &[]).await;
 
     survives_an_outage(&instance, &mut redis, "sessions (redis): unavailable").await;
@@ -70,10 +76,7 @@ async fn c19_when_redis_goes_away_session_requests_get_503_and_resume_when_it_re
 
 #[tokio::test]
 async fn c19_a_redis_that_refuses_writes_gets_503s_not_bare_500s() {
-    let dir = tempfile::tempdir().expect("a directory");
-    let redis = Redis::new(dir.path());
-    let mut store = TestStore::postgres().await;
-    store.redis = Some((redis.url(), "full:".to_owned()));
+    let (_dir, redis, store) = own_redis("full:").await;
     // A 10 s idle limit: a session is touched (written) at most once a second.
     let instance = Instance::start(&store.args(), &["--session-idle", "10s"]).await;
     let cookie = instance.sign_up("alice").await;
@@ -179,10 +182,7 @@ async fn a_redis_evicting_keys_with_a_ttl_takes_sessions_but_never_an_index_they
     // picked by its own rule. This does the same, deterministically: it deletes every other
     // such key. Sessions may go (they are signed out); a user's index must not, or the
     // sessions left would be missing from the list and from "sign out the others".
-    let dir = tempfile::tempdir().expect("a directory");
-    let redis = Redis::new(dir.path());
-    let mut store = TestStore::postgres().await;
-    store.redis = Some((redis.url(), "evict:".to_owned()));
+    let (_dir, redis, store) = own_redis("evict:").await;
     let instance = Instance::start(&store.args(), &[]).await;
     let mut users = Vec::new();
     for n in 0..20 {
